@@ -1,0 +1,15 @@
+//! Schema migrations. One file per migration, each with a `down`; every one runs unchanged on
+//! SQLite, PostgreSQL and MySQL/MariaDB.
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261122_000001_members_and_auth;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_members_and_auth::Migration)]
+    }
+}
