@@ -1,0 +1,391 @@
+//! Settings, read once at start-up from `REDTRAIL_*` environment variables, optionally under a
+//! TOML file named by `REDTRAIL_CONFIG` (the environment wins). Nothing else reads the
+//! environment.
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct WechatSettings {
+    pub api_base: String,
+    pub appid: Option<String>,
+    pub secret: Option<String>,
+    /// Total time allowed for one call to WeChat, connection included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub env: Environment,
+    pub database_url: String,
+    pub bind: String,
+    pub timezone: Tz,
+    /// `None` in development means "generate one into the data directory".
+    pub jwt_secret: Option<String>,
+    pub dev_login: bool,
+    pub cors_origins: Vec<String>,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub migrate: bool,
+    pub wechat: WechatSettings,
+    pub data_dir: PathBuf,
+    pub media_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+}
+
+// Secrets stay out of `{:?}` so a debug print of the settings cannot leak them.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("env", &self.env)
+            .field("bind", &self.bind)
+            .field("timezone", &self.timezone)
+            .field("dev_login", &self.dev_login)
+            .field("migrate", &self.migrate)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("REDTRAIL_JWT_SECRET is required when REDTRAIL_ENV=production")]
+    MissingJwtSecret,
+    #[error("REDTRAIL_DEV_LOGIN=true is refused when REDTRAIL_ENV=production")]
+    DevLoginInProduction,
+    #[error("cannot read the config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// Where settings come from: the environment over an optional file.
+pub struct Source {
+    vars: HashMap<String, String>,
+}
+
+impl Source {
+    /// The process environment, over the TOML file named by `REDTRAIL_CONFIG` if any. File keys
+    /// are the variable names without the prefix, in any case: `database_url = "..."`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("REDTRAIL_"))
+            .collect();
+        let mut vars = match env.get("REDTRAIL_CONFIG") {
+            Some(path) => read_file(path)?,
+            None => HashMap::new(),
+        };
+        vars.extend(env);
+        Ok(Self { vars })
+    }
+
+    /// Exactly these variables, nothing from the process. For tests and embedding.
+    pub fn from_map<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let fail = |reason: String| ConfigError::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| fail(e.to_string()))?;
+    let mut vars = HashMap::new();
+    for (key, value) in table {
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        vars.insert(format!("REDTRAIL_{}", key.to_uppercase()), value);
+    }
+    Ok(vars)
+}
+
+fn parse_bool(name: &'static str, value: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected true or false, got {other:?}"),
+        }),
+    }
+}
+
+fn parse_u64(name: &'static str, value: Option<&str>, default: u64) -> Result<u64, ConfigError> {
+    value.map_or(Ok(default), |v| {
+        v.parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("expected a whole number, got {v:?}"),
+        })
+    })
+}
+
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Settings {
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_source(&Source::from_env()?)
+    }
+
+    pub fn from_source(src: &Source) -> Result<Self, ConfigError> {
+        let env = match src
+            .get("REDTRAIL_ENV")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("development" | "dev") => Environment::Development,
+            Some("production" | "prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "REDTRAIL_ENV",
+                    reason: format!("expected development or production, got {other:?}"),
+                });
+            }
+        };
+        let timezone: Tz = src
+            .get("REDTRAIL_TIMEZONE")
+            .unwrap_or("Asia/Shanghai")
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                name: "REDTRAIL_TIMEZONE",
+                reason: format!("{e}"),
+            })?;
+        let trusted_proxies = list(src.get("REDTRAIL_TRUSTED_PROXIES"))
+            .into_iter()
+            .map(|p| {
+                p.parse().map_err(|_| ConfigError::Invalid {
+                    name: "REDTRAIL_TRUSTED_PROXIES",
+                    reason: format!("{p:?} is not an IP address"),
+                })
+            })
+            .collect::<Result<Vec<IpAddr>, _>>()?;
+        let data_dir = PathBuf::from(src.get("REDTRAIL_DATA_DIR").unwrap_or("data"));
+        let jwt_secret = src.get("REDTRAIL_JWT_SECRET").map(str::to_owned);
+        let dev_login = parse_bool("REDTRAIL_DEV_LOGIN", src.get("REDTRAIL_DEV_LOGIN"), false)?;
+
+        if env == Environment::Production {
+            if jwt_secret.is_none() {
+                return Err(ConfigError::MissingJwtSecret);
+            }
+            if dev_login {
+                return Err(ConfigError::DevLoginInProduction);
+            }
+        }
+        if let Some(secret) = &jwt_secret
+            && secret.len() < 32
+        {
+            return Err(ConfigError::Invalid {
+                name: "REDTRAIL_JWT_SECRET",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+
+        let log_format = match src
+            .get("REDTRAIL_LOG_FORMAT")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            None if env == Environment::Production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "REDTRAIL_LOG_FORMAT",
+                    reason: format!("expected json or pretty, got {other:?}"),
+                });
+            }
+        };
+
+        Ok(Self {
+            env,
+            database_url: src
+                .get("REDTRAIL_DATABASE_URL")
+                .unwrap_or("sqlite://data/redtrail.db?mode=rwc")
+                .to_owned(),
+            bind: src
+                .get("REDTRAIL_BIND")
+                .unwrap_or("127.0.0.1:8080")
+                .to_owned(),
+            timezone,
+            jwt_secret,
+            dev_login,
+            cors_origins: list(src.get("REDTRAIL_CORS_ORIGINS")),
+            trusted_proxies,
+            migrate: parse_bool("REDTRAIL_MIGRATE", src.get("REDTRAIL_MIGRATE"), true)?,
+            wechat: WechatSettings {
+                api_base: src
+                    .get("REDTRAIL_WECHAT_API_BASE")
+                    .unwrap_or("https://api.weixin.qq.com")
+                    .trim_end_matches('/')
+                    .to_owned(),
+                appid: src.get("REDTRAIL_WECHAT_APPID").map(str::to_owned),
+                secret: src.get("REDTRAIL_WECHAT_SECRET").map(str::to_owned),
+                timeout: Duration::from_millis(parse_u64(
+                    "REDTRAIL_WECHAT_TIMEOUT_MS",
+                    src.get("REDTRAIL_WECHAT_TIMEOUT_MS"),
+                    5_000,
+                )?),
+                connect_timeout: Duration::from_millis(parse_u64(
+                    "REDTRAIL_WECHAT_CONNECT_TIMEOUT_MS",
+                    src.get("REDTRAIL_WECHAT_CONNECT_TIMEOUT_MS"),
+                    2_000,
+                )?),
+            },
+            media_dir: src
+                .get("REDTRAIL_MEDIA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("media")),
+            data_dir,
+            log_format,
+            log_filter: src
+                .get("REDTRAIL_LOG")
+                .unwrap_or("info,sqlx=warn,sea_orm=warn")
+                .to_owned(),
+            access_token_ttl: Duration::from_secs(parse_u64(
+                "REDTRAIL_ACCESS_TOKEN_TTL_SECS",
+                src.get("REDTRAIL_ACCESS_TOKEN_TTL_SECS"),
+                7_200,
+            )?),
+            refresh_token_ttl: Duration::from_secs(
+                parse_u64(
+                    "REDTRAIL_REFRESH_TOKEN_TTL_DAYS",
+                    src.get("REDTRAIL_REFRESH_TOKEN_TTL_DAYS"),
+                    30,
+                )? * 86_400,
+            ),
+            json_limit: parse_u64(
+                "REDTRAIL_JSON_LIMIT_BYTES",
+                src.get("REDTRAIL_JSON_LIMIT_BYTES"),
+                64 * 1024,
+            )? as usize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_to_start_without_a_jwt_secret() {
+        let err =
+            Settings::from_source(&Source::from_map([("REDTRAIL_ENV", "production")])).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingJwtSecret));
+        assert!(err.to_string().contains("REDTRAIL_JWT_SECRET"));
+    }
+
+    #[test]
+    fn production_refuses_dev_login() {
+        let err = Settings::from_source(&Source::from_map([
+            ("REDTRAIL_ENV", "production"),
+            ("REDTRAIL_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("REDTRAIL_DEV_LOGIN", "true"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::DevLoginInProduction));
+        assert!(err.to_string().contains("REDTRAIL_DEV_LOGIN"));
+    }
+
+    #[test]
+    fn zero_configuration_is_development_on_sqlite_in_data() {
+        let s = Settings::from_source(&Source::from_map::<&str, &str>([])).unwrap();
+        assert_eq!(s.env, Environment::Development);
+        assert_eq!(s.database_url, "sqlite://data/redtrail.db?mode=rwc");
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
+        assert!(s.migrate && !s.dev_login && s.jwt_secret.is_none());
+        assert_eq!(s.media_dir, PathBuf::from("data/media"));
+    }
+
+    #[test]
+    fn lists_and_bad_values_are_parsed_strictly() {
+        let s = Settings::from_source(&Source::from_map([
+            (
+                "REDTRAIL_CORS_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            ("REDTRAIL_TRUSTED_PROXIES", "10.0.0.1"),
+        ]))
+        .unwrap();
+        assert_eq!(s.cors_origins, ["https://a.example", "https://b.example"]);
+        assert_eq!(s.trusted_proxies, ["10.0.0.1".parse::<IpAddr>().unwrap()]);
+        let bad = Settings::from_source(&Source::from_map([("REDTRAIL_MIGRATE", "maybe")]));
+        assert!(bad.unwrap_err().to_string().contains("REDTRAIL_MIGRATE"));
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("redtrail-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("redtrail.toml");
+        std::fs::write(
+            &file,
+            "bind = \"0.0.0.0:9000\"\ntimezone = \"Asia/Urumqi\"\n",
+        )
+        .unwrap();
+        let mut vars = read_file(file.to_str().unwrap()).unwrap();
+        vars.insert("REDTRAIL_BIND".into(), "127.0.0.1:7000".into());
+        let s = Settings::from_source(&Source { vars }).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:7000");
+        assert_eq!(s.timezone, chrono_tz::Asia::Urumqi);
+    }
+}

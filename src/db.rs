@@ -1,0 +1,173 @@
+//! The database handle: connecting to SQLite, PostgreSQL or MySQL by URL, and the one way to run
+//! a write transaction.
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::error::ApiError;
+
+/// A transaction handed to the body of [`Db::write`]. Owned, so the body's future can borrow
+/// whatever else it likes; it must not outlive the body.
+pub type Tx = Arc<DatabaseTransaction>;
+
+/// How many times a write is attempted when the database reports a deadlock.
+const WRITE_ATTEMPTS: u32 = 5;
+
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects by URL. For SQLite: creates the file's directory, turns on WAL, foreign keys and a
+    /// busy timeout, so readers never block the writer and a waiting writer waits, not fails.
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        if let Some(path) = sqlite_file(url)
+            && let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(16);
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+        let conn = Database::connect(opts).await?;
+        Ok(Self { conn })
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    /// Runs `body` in a write transaction and commits it.
+    ///
+    /// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so two
+    /// writers queue on the busy timeout instead of one failing with "database is locked" when
+    /// it upgrades from reading. On MySQL/PostgreSQL a deadlock or serialization failure rolls
+    /// back and runs `body` again, a bounded number of times, so a race ends in the documented
+    /// answer and not a 500. `body` may therefore run more than once: it must only touch the
+    /// database through the transaction.
+    pub async fn write<T, F, Fut>(&self, body: F) -> Result<T, ApiError>
+    where
+        F: Fn(Tx) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            let txn = Arc::new(self.begin_write().await?);
+            let outcome = body(txn.clone()).await;
+            let txn = Arc::try_unwrap(txn)
+                .map_err(|_| anyhow::anyhow!("a write transaction handle outlived its body"))?;
+            let result = match outcome {
+                Ok(value) => txn.commit().await.map(|()| value).map_err(ApiError::from),
+                Err(err) => {
+                    // The original error matters more than a failed rollback.
+                    let _ = txn.rollback().await;
+                    Err(err)
+                }
+            };
+            match result {
+                Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {
+                    tracing::warn!(attempt, "write transaction hit a deadlock; retrying");
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        // READ COMMITTED on MySQL, as PostgreSQL has by default: after losing a unique-key race
+        // the transaction must see the winner's row, which REPEATABLE READ's snapshot hides.
+        let isolation_level =
+            (self.backend() == DatabaseBackend::MySql).then_some(IsolationLevel::ReadCommitted);
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                isolation_level,
+                ..Default::default()
+            })
+            .await
+    }
+}
+
+/// The file path in a `sqlite://path?query` URL, unless it is an in-memory database.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.contains(":memory:")).then_some(path)
+}
+
+/// Inserts a row inside a savepoint, so that losing a race on a unique constraint leaves the
+/// surrounding transaction usable on every backend (PostgreSQL aborts the whole transaction on
+/// any failed statement). `Ok(None)` means the unique constraint said no.
+pub async fn insert_unless_duplicate<A>(
+    txn: &DatabaseTransaction,
+    row: A,
+) -> Result<Option<<A::Entity as sea_orm::EntityTrait>::Model>, ApiError>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    let savepoint = txn.begin().await?;
+    match row.insert(&savepoint).await {
+        Ok(model) => {
+            savepoint.commit().await?;
+            Ok(Some(model))
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            let err = ApiError::from(e);
+            if err.is_unique_violation() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+
+    #[test]
+    fn finds_the_sqlite_file_in_its_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/redtrail.db?mode=rwc"),
+            Some("data/redtrail.db")
+        );
+        assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://localhost/x"), None);
+    }
+}
