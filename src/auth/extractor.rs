@@ -1,0 +1,59 @@
+//! `Caller`: who is calling, with the roles they hold right now. Every handler that needs a
+//! logged-in member takes one; roles are read per request, so a revoked role stops at once.
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use entity::members;
+use futures_util::future::LocalBoxFuture;
+use sea_orm::EntityTrait;
+
+use crate::error::ApiError;
+use crate::members::dto::{Role, RoleGrant};
+use crate::members::service::roles_of;
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub member_id: i64,
+    pub roles: Vec<RoleGrant>,
+}
+
+impl Caller {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|g| g.role == role)
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let token = token?;
+            let member_id = state.tokens.verify_access(&token, state.clock.now())?;
+            // A deleted member's tokens die with them.
+            members::Entity::find_by_id(member_id)
+                .one(state.db.conn())
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            let roles = roles_of(state.db.conn(), member_id).await?;
+            Ok(Caller { member_id, roles })
+        })
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::AuthRequired)?;
+    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(token.trim().to_owned())
+}

@@ -1,0 +1,9 @@
+//! Logging in (WeChat, dev, admin password), tokens, and who is calling.
+pub mod dto;
+mod extractor;
+pub mod password;
+pub mod routes;
+pub mod service;
+pub mod tokens;
+
+pub use extractor::Caller;

@@ -1,0 +1,168 @@
+use actix_web::{HttpResponse, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::http::ValidJson;
+use crate::state::AppState;
+
+use super::dto::{AdminLogin, DevLogin, RefreshRequest, TokenPair, WechatLogin};
+use super::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(wechat_login)
+        .service(dev_login)
+        .service(admin_login)
+        .service(refresh)
+        .service(logout);
+}
+
+/// Log in with a `wx.login` code. Creates the member on first login.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "wechat_login",
+    request_body = WechatLogin,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 401, description = "`auth.invalid_code`: WeChat refused the code (40029 invalid, 40163 used)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: WeChat's frequency limit (45011); see `Retry-After`", body = ErrorBody),
+        (status = 502, description = "`wechat.error`: WeChat answered with an unexpected error", body = ErrorBody),
+        (status = 503, description = "`wechat.unavailable`: WeChat busy (-1), timed out or unreachable", body = ErrorBody),
+    )
+)]
+#[post("/auth/wechat-login")]
+async fn wechat_login(
+    state: web::Data<AppState>,
+    body: ValidJson<WechatLogin>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let pair = service::wechat_login(
+        &state.db,
+        &state.wechat,
+        &state.tokens,
+        body.code.trim(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(pair))
+}
+
+/// Log in as any openid without WeChat. Exists only when `REDTRAIL_DEV_LOGIN=true`
+/// (never in production); otherwise it answers 404 like any unknown path.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "dev_login",
+    request_body = DevLogin,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 404, description = "`not_found`: dev login is disabled", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[post("/auth/dev-login")]
+async fn dev_login(
+    state: web::Data<AppState>,
+    body: ValidJson<DevLogin>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    if !state.settings.dev_login {
+        return Err(ApiError::NotFound);
+    }
+    let body = body.into_inner();
+    let pair = service::dev_login(
+        &state.db,
+        &state.tokens,
+        body.openid.trim(),
+        body.nickname.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(pair))
+}
+
+/// Log in to an admin account with username and password. After 5 failures for one username
+/// within 15 minutes, answers 429 until the window has passed.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "admin_login",
+    request_body = AdminLogin,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 401, description = "`auth.bad_credentials`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failures; see `Retry-After`", body = ErrorBody),
+    )
+)]
+#[post("/auth/admin-login")]
+async fn admin_login(
+    state: web::Data<AppState>,
+    body: ValidJson<AdminLogin>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let pair = service::admin_login(
+        &state.db,
+        &state.tokens,
+        &body.username,
+        &body.password,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(pair))
+}
+
+/// Trade a refresh token for a new pair; the used refresh token stops working.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refresh",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 401, description = "`auth.invalid_token`: unknown, used, revoked or expired", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let pair = service::refresh(
+        &state.db,
+        &state.tokens,
+        &body.refresh_token,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(pair))
+}
+
+/// Revoke a refresh token. Idempotent.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "logout",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    service::logout(&state.db, &body.refresh_token, state.clock.now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

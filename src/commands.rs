@@ -1,0 +1,60 @@
+//! The non-serving commands of the `redtrail` binary.
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// Applies pending migrations.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
+    Migrator::up(db.conn(), None)
+        .await
+        .context("applying migrations")?;
+    tracing::info!("migrations are up to date");
+    db.close().await?;
+    Ok(())
+}
+
+/// Creates a platform admin account.
+pub async fn create_admin(
+    settings: &Settings,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
+    if settings.migrate {
+        Migrator::up(db.conn(), None)
+            .await
+            .context("applying migrations")?;
+    }
+    let result =
+        crate::auth::service::create_platform_admin(&db, username, password, SystemClock.now())
+            .await;
+    db.close().await?;
+    match result {
+        Ok(member) => {
+            println!(
+                "created platform admin {username:?} (member id {})",
+                member.id
+            );
+            Ok(())
+        }
+        Err(ApiError::Conflict) => anyhow::bail!("an account named {username:?} already exists"),
+        Err(ApiError::Validation(fields)) if fields.contains_key("password") => {
+            anyhow::bail!("the password must be at least 10 characters")
+        }
+        Err(ApiError::Validation(_)) => {
+            anyhow::bail!(
+                "the username must be 3 to 32 characters: lowercase letters, digits, '.', '_' or '-'"
+            )
+        }
+        Err(other) => Err(anyhow::Error::new(other)),
+    }
+}

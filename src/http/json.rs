@@ -1,0 +1,131 @@
+//! `ValidJson<T>`: a JSON body, parsed and validated, whose every failure is the contract's
+//! JSON error: wrong content type 415, too large 413, malformed 400, wrong fields 422.
+use std::ops::Deref;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{ApiError, FieldErrors, FieldIssue};
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: usize = 64 * 1024;
+
+pub struct ValidJson<T>(pub T);
+
+impl<T> ValidJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for ValidJson<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(DEFAULT_LIMIT, |s| s.settings.json_limit);
+        let is_json = matches!(req.mime_type(), Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse(&body)?;
+            value.validate()?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Syntax errors are 400; well-formed JSON of the wrong shape is 422 naming the field.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if !inner.is_data() {
+            return ApiError::BadRequest(inner.to_string());
+        }
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        let path = if path == "." { String::new() } else { path };
+        let (field, issue) = match message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            Some(name) if path.is_empty() => (name.to_owned(), FieldIssue::new("required")),
+            Some(name) => (format!("{path}.{name}"), FieldIssue::new("required")),
+            None if path.is_empty() => (
+                "body".to_owned(),
+                FieldIssue::new("invalid_type").with("reason", message),
+            ),
+            None => (
+                path,
+                FieldIssue::new("invalid_type").with("reason", message),
+            ),
+        };
+        ApiError::Validation(FieldErrors::from([(field, vec![issue])]))
+    })?;
+    de.end().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Probe {
+        #[allow(dead_code)]
+        code: String,
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests_and_shape_errors_name_the_field() {
+        assert!(matches!(
+            parse::<Probe>(b"{\"code\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse::<Probe>(br#"{"code":"x"} trailing"#),
+            Err(ApiError::BadRequest(_))
+        ));
+        match parse::<Probe>(b"{}") {
+            Err(ApiError::Validation(f)) => assert_eq!(f["code"][0].code, "required"),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        match parse::<Probe>(b"{\"code\": 5}") {
+            Err(ApiError::Validation(f)) => assert_eq!(f["code"][0].code, "invalid_type"),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! HTTP concerns shared by every capability: the JSON extractor, custom validators, metrics and
+//! the middleware that gives every request an id, a log line and a localized error body.
+mod json;
+pub mod metrics;
+mod observe;
+pub mod validate;
+
+pub use json::ValidJson;
+pub use observe::observe;

@@ -1,0 +1,49 @@
+//! Field checks that `validator` lacks. Their codes have messages in [`crate::error`].
+use std::borrow::Cow;
+
+use validator::ValidationError;
+
+pub fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::new("blank"));
+    }
+    Ok(())
+}
+
+/// An absolute http(s) URL with a host and no whitespace.
+pub fn http_url(value: &str) -> Result<(), ValidationError> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !value.chars().any(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(ValidationError::new("url").with_message(Cow::Borrowed("must be an http(s) URL"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_url_wants_a_scheme_and_a_host() {
+        assert!(http_url("https://example.com/a.png").is_ok());
+        assert!(http_url("http://x").is_ok());
+        assert!(http_url("ftp://example.com").is_err());
+        assert!(http_url("https://").is_err());
+        assert!(http_url("https:///path").is_err());
+        assert!(http_url("https://a b").is_err());
+    }
+
+    #[test]
+    fn blank_is_only_whitespace() {
+        assert!(not_blank(" x ").is_ok());
+        assert!(not_blank(" \t").is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! redtrail: the backend of a WeChat mini-program for hikes to revolutionary heritage sites.
+//!
+//! Each capability is a folder with `routes.rs` (handlers and their OpenAPI), `service.rs`
+//! (rules and queries) and `dto.rs` (request and response types).
+pub mod auth;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod members;
+pub mod openapi;
+pub mod ops;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod wechat;

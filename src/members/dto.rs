@@ -1,0 +1,116 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::http::validate::{http_url, not_blank};
+
+/// A granted role. Every member is also implicitly a plain `member`, which is never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May post site proposals and volunteer-service reports within `org_id`.
+    Volunteer,
+    /// Administers `org_id` and everything below it.
+    OrgAdmin,
+    /// Operates the deployment; has no org scope.
+    PlatformAdmin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Volunteer => "volunteer",
+            Role::OrgAdmin => "org_admin",
+            Role::PlatformAdmin => "platform_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "volunteer" => Some(Role::Volunteer),
+            "org_admin" => Some(Role::OrgAdmin),
+            "platform_admin" => Some(Role::PlatformAdmin),
+            _ => None,
+        }
+    }
+}
+
+/// One role with its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoleGrant {
+    pub role: Role,
+    /// The org the role covers (with its subtree); null only for `platform_admin`.
+    #[schema(example = 12)]
+    pub org_id: Option<i64>,
+}
+
+/// 政治面貌.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PoliticalStatus {
+    /// 中共党员
+    PartyMember,
+    /// 预备党员
+    Probationary,
+    /// 入党积极分子
+    Activist,
+    /// 入党申请人
+    Applicant,
+    /// 群众
+    Masses,
+}
+
+impl PoliticalStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "party_member" => Some(Self::PartyMember),
+            "probationary" => Some(Self::Probationary),
+            "activist" => Some(Self::Activist),
+            "applicant" => Some(Self::Applicant),
+            "masses" => Some(Self::Masses),
+            _ => None,
+        }
+    }
+}
+
+/// The org a member belongs to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrgRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A member, as the member and their admins see them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Member {
+    #[schema(example = 1001)]
+    pub id: i64,
+    #[schema(example = "红旗")]
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub real_name: Option<String>,
+    pub political_status: Option<PoliticalStatus>,
+    /// 流动党员: works away from their home branch.
+    pub is_mobile_member: bool,
+    /// The branch the member belongs to; null until they join one.
+    pub org: Option<OrgRef>,
+    /// Granted roles, read at request time.
+    pub roles: Vec<RoleGrant>,
+}
+
+/// `PUT /me`: the full set of fields a member edits. A missing or null field is cleared.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateMe {
+    /// 1–32 characters. Since 2022 WeChat gives no nickname: the member types one.
+    #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
+    #[schema(example = "红旗")]
+    pub nickname: Option<String>,
+    /// An http(s) URL of at most 512 characters.
+    #[validate(length(max = 512), custom(function = "http_url"))]
+    #[schema(example = "https://example.com/avatar.png")]
+    pub avatar_url: Option<String>,
+    /// 1–32 characters.
+    #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
+    #[schema(example = "张三")]
+    pub real_name: Option<String>,
+}

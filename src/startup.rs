@@ -1,0 +1,179 @@
+//! Building and running the server. `Application::build` binds (port 0 picks a free one, as
+//! tests do), connects, migrates; `run_until_stopped` serves until SIGTERM/SIGINT, letting
+//! in-flight requests finish.
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use rand::RngCore;
+use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::TokenKeys;
+use crate::clock::SharedClock;
+use crate::config::{Environment, Settings};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::http::{metrics::Metrics, observe};
+use crate::state::AppState;
+use crate::wechat::WechatClient;
+use crate::{auth, members, openapi, ops};
+
+/// Every documented route. The spec and the server both come from this one registration.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/api/v1")
+            .configure(auth::routes::configure)
+            .configure(members::routes::configure),
+    );
+    ops::routes::configure(cfg);
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database_url)
+            .await
+            .context("connecting to the database")?;
+        if settings.migrate {
+            Migrator::up(db.conn(), None)
+                .await
+                .context("applying migrations")?;
+        }
+        let secret = jwt_secret(&settings)?;
+        let state = web::Data::new(AppState {
+            tokens: TokenKeys::new(
+                &secret,
+                settings.access_token_ttl,
+                settings.refresh_token_ttl,
+            ),
+            wechat: WechatClient::new(&settings.wechat)?,
+            metrics: Metrics::new()?,
+            settings: Arc::new(settings),
+            clock,
+            db,
+        });
+        if state.settings.wechat.appid.is_none() || state.settings.wechat.secret.is_none() {
+            tracing::warn!(
+                "REDTRAIL_WECHAT_APPID / REDTRAIL_WECHAT_SECRET are not set: WeChat login will answer 503"
+            );
+        }
+
+        let listener = TcpListener::bind(&state.settings.bind)
+            .with_context(|| format!("binding {}", state.settings.bind))?;
+        let address = listener.local_addr()?;
+        let origins = state.settings.cors_origins.clone();
+        let server = HttpServer::new(move || {
+            let (app, api) = App::new()
+                .into_utoipa_app()
+                .openapi(openapi::base())
+                .app_data(state.clone())
+                .configure(routes)
+                .split_for_parts();
+            app.service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+                }))
+                .wrap(cors(&origins))
+                .wrap(from_fn(observe))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+
+        tracing::info!(address = %format!("http://{address}"), docs = %format!("http://{address}/docs/"), "redtrail is listening");
+        Ok(Self {
+            port: address.port(),
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server (gracefully with `stop(true)`).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Browsers may call from the configured origins only. Requests from other origins are not
+/// refused here (phones and servers send none); browsers enforce the missing headers.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+        ])
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// The configured secret; in development without one, a secret generated once into the data
+/// directory, so tokens survive restarts.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    anyhow::ensure!(
+        settings.env == Environment::Development,
+        "REDTRAIL_JWT_SECRET is required when REDTRAIL_ENV=production"
+    );
+    let path = settings.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().as_bytes().to_vec());
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    let mut file = open_private(&path).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    tracing::warn!(
+        path = %path.display(),
+        "generated a development JWT secret; set REDTRAIL_JWT_SECRET in production"
+    );
+    Ok(secret.into_bytes())
+}
+
+/// A file only its owner can read.
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}

@@ -1,0 +1,29 @@
+//! The shapes WeChat answers with.
+use serde::Deserialize;
+
+/// What `sns/jscode2session` returns on success. `session_key` is secret: it stays on the server.
+#[derive(Clone, Deserialize)]
+pub struct Session {
+    pub openid: String,
+    pub session_key: String,
+    #[serde(default)]
+    pub unionid: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("openid", &self.openid)
+            .field("has_unionid", &self.unionid.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error envelope every WeChat server API may answer with (`errcode` 0 or absent = success).
+#[derive(Debug, Deserialize)]
+pub(super) struct Envelope {
+    #[serde(default)]
+    pub errcode: i64,
+    #[serde(default)]
+    pub errmsg: String,
+}
