@@ -1,0 +1,172 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn malformed_json_is_400_bad_request_as_json() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/dev-login"))
+        .header("content-type", "application/json")
+        .body("{\"openid\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::BAD_REQUEST, "bad_request").await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/dev-login"))
+        .header("content-type", "text/plain")
+        .body("openid=x")
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413() {
+    let app = spawn_app_with(vec![("REDTRAIL_JSON_LIMIT_BYTES", "1024".into())]).await;
+    let big = json!({"openid": "x".repeat(2000)});
+    let res = app.post("/api/v1/auth/dev-login", &big, None).await;
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn a_missing_field_is_422_required() {
+    let app = spawn_app().await;
+    let res = app.post("/api/v1/auth/dev-login", &json!({}), None).await;
+    let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["details"]["fields"]["openid"], json!(["必填"]));
+}
+
+#[tokio::test]
+async fn messages_are_chinese_by_default_and_english_on_request() {
+    let app = spawn_app().await;
+    let zh = assert_error(
+        app.get("/api/v1/me", None).await,
+        StatusCode::UNAUTHORIZED,
+        "auth.required",
+    )
+    .await;
+    assert_eq!(zh["message"], "请先登录");
+    let en = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let en = assert_error(en, StatusCode::UNAUTHORIZED, "auth.required").await;
+    assert_eq!(en["message"], "Login required");
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/dev-login"))
+        .header("accept-language", "en")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["details"]["fields"]["openid"], json!(["is required"]));
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_not_found_as_json() {
+    let app = spawn_app().await;
+    assert_error(
+        app.get("/api/v1/nowhere", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn dev_login_does_not_exist_unless_enabled() {
+    let app = spawn_app_with(vec![("REDTRAIL_DEV_LOGIN", "false".into())]).await;
+    let res = app
+        .post("/api/v1/auth/dev-login", &json!({"openid": "x"}), None)
+        .await;
+    let body = assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    let unknown = assert_error(
+        app.post("/api/v1/auth/nope", &json!({}), None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        body, unknown,
+        "indistinguishable from a path that does not exist"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_echoed_when_sent() {
+    let app = spawn_app().await;
+    let generated = app.get("/healthz", None).await;
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 32);
+    let other = app.get("/healthz", None).await;
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
+
+    let echoed = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("x-request-id", "mini-program-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "mini-program-42");
+    assert_eq!(
+        echoed.status(),
+        StatusCode::UNAUTHORIZED,
+        "errors carry it too"
+    );
+
+    let not_found = app.get("/no/such/path", None).await;
+    assert!(not_found.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn browsers_may_call_only_from_configured_origins() {
+    let app = spawn_app_with(vec![(
+        "REDTRAIL_CORS_ORIGINS",
+        "https://admin.example.org".into(),
+    )])
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://admin.example.org").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://admin.example.org"
+    );
+    let other = preflight("https://evil.example.com").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}

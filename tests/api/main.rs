@@ -1,0 +1,13 @@
+//! Integration tests: the real server on a random port, a fresh database per test (SQLite by
+//! default; PostgreSQL or MySQL when `REDTRAIL_TEST_DATABASE_URL` names a server) and a fake
+//! WeChat server. One binary, so the build is shared.
+mod helpers;
+
+mod admin_login;
+mod http_contract;
+mod me;
+mod openapi;
+mod operations;
+mod schema;
+mod tokens;
+mod wechat_login;
