@@ -1,7 +1,4 @@
 //! The non-serving commands of the `redtrail` binary.
-use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
-
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::Db;
@@ -9,12 +6,7 @@ use crate::error::ApiError;
 
 /// Applies pending migrations.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url)
-        .await
-        .context("connecting to the database")?;
-    Migrator::up(db.conn(), None)
-        .await
-        .context("applying migrations")?;
+    let db = Db::open(&settings.database_url, true).await?;
     tracing::info!("migrations are up to date");
     db.close().await?;
     Ok(())
@@ -26,14 +18,7 @@ pub async fn create_admin(
     username: &str,
     password: &str,
 ) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url)
-        .await
-        .context("connecting to the database")?;
-    if settings.migrate {
-        Migrator::up(db.conn(), None)
-            .await
-            .context("applying migrations")?;
-    }
+    let db = Db::open(&settings.database_url, settings.migrate).await?;
     let result =
         crate::auth::service::create_platform_admin(&db, username, password, SystemClock.now())
             .await;

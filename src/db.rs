@@ -49,6 +49,21 @@ impl Db {
         Ok(Self { conn })
     }
 
+    /// Connects, then applies pending migrations if `migrate`.
+    pub async fn open(url: &str, migrate: bool) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        use migration::{Migrator, MigratorTrait};
+        let db = Self::connect(url)
+            .await
+            .context("connecting to the database")?;
+        if migrate {
+            Migrator::up(db.conn(), None)
+                .await
+                .context("applying migrations")?;
+        }
+        Ok(db)
+    }
+
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
     }

@@ -1,8 +1,11 @@
 //! The OpenAPI document. Paths and schemas come from route registration (utoipa-actix-web), so
 //! the spec cannot drift from the routes; this file adds only what registration cannot know.
+use std::collections::BTreeMap;
+
 use actix_web::App;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::ErrorBody;
@@ -63,4 +66,59 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 /// What `redtrail openapi` prints and `openapi/openapi.json` holds.
 pub fn spec_json() -> anyhow::Result<String> {
     Ok(spec().to_pretty_json()? + "\n")
+}
+
+/// An error response documented with the contract's body.
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn error_responses(list: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    list.iter()
+        .map(|(status, description)| ((*status).to_owned(), error_response(description)))
+        .collect()
+}
+
+/// What any operation with a JSON body may answer: `responses(..., JsonBodyErrors)`.
+pub struct JsonBodyErrors;
+
+impl IntoResponses for JsonBodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&[
+            ("400", "`bad_request`: the body is not well-formed JSON"),
+            (
+                "413",
+                "`payload_too_large`: the body is larger than the configured limit",
+            ),
+            (
+                "415",
+                "`unsupported_media_type`: the body is not `application/json`",
+            ),
+            (
+                "422",
+                "`validation_failed`: `details.fields` maps each bad field to its messages",
+            ),
+        ])
+    }
+}
+
+/// What any operation that needs a logged-in member may answer: `responses(..., NeedsLogin)`.
+pub struct NeedsLogin;
+
+impl IntoResponses for NeedsLogin {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&[(
+            "401",
+            "`auth.required`: no bearer token; `auth.invalid_token`: tampered, expired or of a deleted member",
+        )])
+    }
 }

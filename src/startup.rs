@@ -11,7 +11,6 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
 use rand::RngCore;
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
@@ -43,14 +42,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let db = Db::connect(&settings.database_url)
-            .await
-            .context("connecting to the database")?;
-        if settings.migrate {
-            Migrator::up(db.conn(), None)
-                .await
-                .context("applying migrations")?;
-        }
+        let db = Db::open(&settings.database_url, settings.migrate).await?;
         let secret = jwt_secret(&settings)?;
         let state = web::Data::new(AppState {
             tokens: TokenKeys::new(

@@ -3,6 +3,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
+use crate::openapi::JsonBodyErrors;
 use crate::state::AppState;
 
 use super::dto::{AdminLogin, DevLogin, RefreshRequest, TokenPair, WechatLogin};
@@ -23,14 +24,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = WechatLogin,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 401, description = "`auth.invalid_code`: WeChat refused the code (40029 invalid, 40163 used)", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: WeChat's frequency limit (45011); see `Retry-After`", body = ErrorBody),
         (status = 502, description = "`wechat.error`: WeChat answered with an unexpected error", body = ErrorBody),
         (status = 503, description = "`wechat.unavailable`: WeChat busy (-1), timed out or unreachable", body = ErrorBody),
+        JsonBodyErrors,
     )
 )]
 #[post("/auth/wechat-login")]
@@ -57,11 +55,8 @@ async fn wechat_login(
     request_body = DevLogin,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 404, description = "`not_found`: dev login is disabled", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        JsonBodyErrors,
     )
 )]
 #[post("/auth/dev-login")]
@@ -92,12 +87,9 @@ async fn dev_login(
     request_body = AdminLogin,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 401, description = "`auth.bad_credentials`", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many failures; see `Retry-After`", body = ErrorBody),
+        JsonBodyErrors,
     )
 )]
 #[post("/auth/admin-login")]
@@ -123,11 +115,8 @@ async fn admin_login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 401, description = "`auth.invalid_token`: unknown, used, revoked or expired", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        JsonBodyErrors,
     )
 )]
 #[post("/auth/refresh")]
@@ -152,10 +141,7 @@ async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        JsonBodyErrors,
     )
 )]
 #[post("/auth/logout")]

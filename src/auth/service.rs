@@ -31,18 +31,13 @@ pub async fn wechat_login(
     now: DateTime<Utc>,
 ) -> Result<TokenPair, ApiError> {
     let session = wechat.code_to_session(code).await?;
-    let session = &session;
-    db.write(|tx| async move {
-        let identity = Identity {
-            openid: &session.openid,
-            unionid: session.unionid.as_deref(),
-            session_key: Some(&session.session_key),
-            nickname: None,
-        };
-        let member = upsert_wechat_member(&tx, identity, now).await?;
-        issue(&tx, keys, member.id, now).await
-    })
-    .await
+    let identity = Identity {
+        openid: &session.openid,
+        unionid: session.unionid.as_deref(),
+        session_key: Some(&session.session_key),
+        nickname: None,
+    };
+    sign_in(db, keys, identity, now).await
 }
 
 /// Signs in as any openid without WeChat. Only reachable when dev login is enabled.
@@ -53,14 +48,24 @@ pub async fn dev_login(
     nickname: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenPair, ApiError> {
+    let identity = Identity {
+        openid,
+        unionid: None,
+        session_key: None,
+        nickname,
+    };
+    sign_in(db, keys, identity, now).await
+}
+
+async fn sign_in(
+    db: &Db,
+    keys: &TokenKeys,
+    who: Identity<'_>,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, ApiError> {
+    let who = &who;
     db.write(|tx| async move {
-        let identity = Identity {
-            openid,
-            unionid: None,
-            session_key: None,
-            nickname,
-        };
-        let member = upsert_wechat_member(&tx, identity, now).await?;
+        let member = upsert_wechat_member(&tx, who, now).await?;
         issue(&tx, keys, member.id, now).await
     })
     .await
@@ -78,11 +83,11 @@ struct Identity<'a> {
 /// the unique openid decides, and the loser updates the winner's row.
 async fn upsert_wechat_member(
     tx: &DatabaseTransaction,
-    who: Identity<'_>,
+    who: &Identity<'_>,
     now: DateTime<Utc>,
 ) -> Result<members::Model, ApiError> {
     if let Some(existing) = find_by_openid(tx, who.openid).await? {
-        return touch(tx, existing, &who, now).await;
+        return touch(tx, existing, who, now).await;
     }
     let row = members::ActiveModel {
         openid: Set(Some(who.openid.to_owned())),
@@ -101,7 +106,7 @@ async fn upsert_wechat_member(
             let winner = find_by_openid(tx, who.openid)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("openid conflicted but no member has it"))?;
-            touch(tx, winner, &who, now).await
+            touch(tx, winner, who, now).await
         }
     }
 }

@@ -2,8 +2,8 @@ use actix_web::{get, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Caller;
-use crate::error::ErrorBody;
 use crate::http::ValidJson;
+use crate::openapi::{JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{Member, UpdateMe};
@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The calling member", body = Member),
-        (status = 401, description = "`auth.required` or `auth.invalid_token`", body = ErrorBody),
+        NeedsLogin,
     )
 )]
 #[get("/me")]
@@ -41,11 +41,7 @@ async fn get_me(
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The member as saved", body = Member),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
-        (status = 401, description = "`auth.required` or `auth.invalid_token`", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        JsonBodyErrors, NeedsLogin,
     )
 )]
 #[put("/me")]

@@ -1,6 +1,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use sea_orm::ConnectionTrait;
+
 use crate::helpers::{assert_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
@@ -169,4 +171,27 @@ async fn browsers_may_call_only_from_configured_origins() {
     );
     let other = preflight("https://evil.example.com").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn an_internal_error_is_a_generic_500_that_leaks_nothing() {
+    let app = spawn_app().await;
+    let session = app.dev_login("o-internal").await;
+    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
+    db.conn()
+        .execute_unprepared("DROP TABLE member_roles")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+
+    let res = app.get("/api/v1/me", Some(&session.access_token)).await;
+    assert!(res.headers().contains_key("x-request-id"));
+    let body = assert_error(res, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+    assert_eq!(body["message"], "服务器内部错误");
+    assert_eq!(body["details"], json!({}));
+    let text = body.to_string().to_lowercase();
+    assert!(
+        !text.contains("member_roles") && !text.contains("sql"),
+        "{body}"
+    );
 }

@@ -119,71 +119,42 @@ async fn concurrent_first_logins_of_one_openid_make_one_member() {
     );
 }
 
-async fn login_status_for_wechat_answer(
-    answer: Value,
-) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+#[tokio::test]
+async fn wechat_error_codes_map_to_the_contract() {
     let app = spawn_app().await;
-    app.wechat_answers("the-code", answer).await;
-    let res = app
-        .post(
-            "/api/v1/auth/wechat-login",
-            &json!({"code": "the-code"}),
-            None,
+    let cases = [
+        (40029, StatusCode::UNAUTHORIZED, "auth.invalid_code"),
+        (40163, StatusCode::UNAUTHORIZED, "auth.invalid_code"),
+        (45011, StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        (-1, StatusCode::SERVICE_UNAVAILABLE, "wechat.unavailable"),
+        (40013, StatusCode::BAD_GATEWAY, "wechat.error"),
+    ];
+    for (errcode, status, code) in cases {
+        let login_code = format!("code-{errcode}");
+        app.wechat_answers(
+            &login_code,
+            json!({"errcode": errcode, "errmsg": "from WeChat"}),
         )
         .await;
-    let (status, headers) = (res.status(), res.headers().clone());
-    (status, headers, res.json().await.unwrap())
-}
-
-#[tokio::test]
-async fn an_invalid_code_is_401_invalid_code() {
-    let (status, _, body) =
-        login_status_for_wechat_answer(json!({"errcode": 40029, "errmsg": "invalid code"})).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("auth.invalid_code"))
-    );
-}
-
-#[tokio::test]
-async fn a_used_code_is_401_invalid_code() {
-    let (status, _, body) =
-        login_status_for_wechat_answer(json!({"errcode": 40163, "errmsg": "code been used"})).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("auth.invalid_code"))
-    );
-}
-
-#[tokio::test]
-async fn wechat_rate_limiting_is_429_with_retry_after() {
-    let (status, headers, body) =
-        login_status_for_wechat_answer(json!({"errcode": 45011, "errmsg": "freq limit"})).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
-    );
-    assert!(headers.get("retry-after").is_some());
-}
-
-#[tokio::test]
-async fn wechat_busy_is_503_wechat_unavailable() {
-    let (status, _, body) =
-        login_status_for_wechat_answer(json!({"errcode": -1, "errmsg": "system error"})).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("wechat.unavailable"))
-    );
-}
-
-#[tokio::test]
-async fn any_other_wechat_error_is_502_wechat_error() {
-    let (status, _, body) =
-        login_status_for_wechat_answer(json!({"errcode": 40013, "errmsg": "invalid appid"})).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::BAD_GATEWAY, Some("wechat.error"))
-    );
+        let res = app
+            .post(
+                "/api/v1/auth/wechat-login",
+                &json!({"code": login_code}),
+                None,
+            )
+            .await;
+        let retry_after = res.headers().get("retry-after").cloned();
+        let body = assert_error(res, status, code).await;
+        assert!(
+            !body.to_string().contains("from WeChat"),
+            "WeChat's text is not passed on"
+        );
+        assert_eq!(
+            retry_after.is_some(),
+            status == StatusCode::TOO_MANY_REQUESTS,
+            "errcode {errcode}"
+        );
+    }
 }
 
 #[tokio::test]
