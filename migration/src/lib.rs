@@ -4,12 +4,16 @@ pub use sea_orm_migration::prelude::*;
 
 mod columns;
 mod m20261122_000001_members_and_auth;
+mod m20261122_000002_orgs;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_members_and_auth::Migration)]
+        vec![
+            Box::new(m20261122_000001_members_and_auth::Migration),
+            Box::new(m20261122_000002_orgs::Migration),
+        ]
     }
 }

@@ -1,5 +1,5 @@
-//! Members (WeChat users and admin accounts), their granted roles, refresh tokens and the
-//! admin-login failure log that drives the lockout.
+//! Members (WeChat users and admin accounts), refresh tokens and the admin-login failure log
+//! that drives the lockout.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::columns::{utc, utc_null};
@@ -8,7 +8,7 @@ use crate::columns::{utc, utc_null};
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Members {
+pub(crate) enum Members {
     Table,
     Id,
     Openid,
@@ -24,16 +24,6 @@ enum Members {
     LastLoginAt,
     CreatedAt,
     UpdatedAt,
-}
-
-#[derive(DeriveIden)]
-enum MemberRoles {
-    Table,
-    Id,
-    MemberId,
-    Role,
-    OrgId,
-    CreatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -79,39 +69,6 @@ impl MigrationTrait for Migration {
                     .col(utc_null(db, Members::LastLoginAt))
                     .col(utc(db, Members::CreatedAt))
                     .col(utc(db, Members::UpdatedAt))
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(MemberRoles::Table)
-                    .col(big_pk_auto(MemberRoles::Id))
-                    .col(big_integer(MemberRoles::MemberId))
-                    .col(string_len(MemberRoles::Role, 32))
-                    // The org scope of `volunteer` / `org_admin`; NULL for `platform_admin`.
-                    .col(big_integer_null(MemberRoles::OrgId))
-                    .col(utc(db, MemberRoles::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_member_roles_member")
-                            .from(MemberRoles::Table, MemberRoles::MemberId)
-                            .to(Members::Table, Members::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_member_roles_member_role_org")
-                    .table(MemberRoles::Table)
-                    .col(MemberRoles::MemberId)
-                    .col(MemberRoles::Role)
-                    .col(MemberRoles::OrgId)
-                    .unique()
                     .to_owned(),
             )
             .await?;
@@ -173,7 +130,6 @@ impl MigrationTrait for Migration {
         for table in [
             LoginFailures::Table.into_iden(),
             RefreshTokens::Table.into_iden(),
-            MemberRoles::Table.into_iden(),
             Members::Table.into_iden(),
         ] {
             manager
