@@ -107,6 +107,26 @@ impl FieldIssue {
             ("url", Lang::En) => "must be a valid http(s) URL".into(),
             ("blank", Lang::Zh) => "不能为空白".into(),
             ("blank", Lang::En) => "must not be blank".into(),
+            ("parent_kind", Lang::Zh) => "上级组织的类别须高于本组织".into(),
+            ("parent_kind", Lang::En) => "the parent must be of a higher kind".into(),
+            ("parent_required", Lang::Zh) => "只有行业党委可以没有上级组织".into(),
+            ("parent_required", Lang::En) => "only an industry committee may have no parent".into(),
+            ("cycle", Lang::Zh) => "不能移动到自身或下级组织之下".into(),
+            ("cycle", Lang::En) => "an org cannot move under itself or its descendants".into(),
+            ("party_org_only", Lang::Zh) => "只有企业党组织有企业档案".into(),
+            ("party_org_only", Lang::En) => "only a party_org has an enterprise record".into(),
+            ("future", Lang::Zh) => "须为一年内的未来时间".into(),
+            ("future", Lang::En) => "must be in the future, at most a year ahead".into(),
+            ("org_required", Lang::Zh) => "此角色须指定组织".into(),
+            ("org_required", Lang::En) => "this role needs an org_id".into(),
+            ("no_org", Lang::Zh) => "平台管理员角色不属于任何组织".into(),
+            ("no_org", Lang::En) => "platform_admin takes no org_id".into(),
+            ("cursor", Lang::Zh) => "分页游标无效".into(),
+            ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
+            ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),
+            ("username", Lang::En) => {
+                "must be 3 to 32 lowercase letters, digits, '.', '_' or '-'".into()
+            }
             ("invalid_type", Lang::Zh) => "类型或格式不正确".into(),
             ("invalid_type", Lang::En) => match p("reason") {
                 Some(reason) => format!("has the wrong type or format: {reason}"),
@@ -159,6 +179,18 @@ pub enum ApiError {
     /// 409 `conflict`.
     #[error("conflict")]
     Conflict,
+    /// 404 `invite.not_found`: no such invite code (or it was revoked).
+    #[error("invite not found")]
+    InviteNotFound,
+    /// 410 `invite.expired`.
+    #[error("invite expired")]
+    InviteExpired,
+    /// 410 `invite.used_up`: the code reached its maximum uses.
+    #[error("invite used up")]
+    InviteUsedUp,
+    /// 409 `org.already_member`: the member already belongs to an org; leave it first.
+    #[error("already a member of an org")]
+    AlreadyInOrg,
     /// 429 `rate_limited`, with `Retry-After` in seconds.
     #[error("rate limited for {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
@@ -199,6 +231,10 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
+            ApiError::InviteNotFound => "invite.not_found",
+            ApiError::InviteExpired => "invite.expired",
+            ApiError::InviteUsedUp => "invite.used_up",
+            ApiError::AlreadyInOrg => "org.already_member",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
             ApiError::WechatUnavailable => "wechat.unavailable",
@@ -230,6 +266,13 @@ impl ApiError {
             ApiError::NotFound => ("资源不存在", "Not found"),
             ApiError::MethodNotAllowed => ("不支持该请求方法", "Method not allowed"),
             ApiError::Conflict => ("与现有数据冲突", "This conflicts with existing data"),
+            ApiError::InviteNotFound => ("邀请码不存在", "No such invite code"),
+            ApiError::InviteExpired => ("邀请码已过期", "The invite code has expired"),
+            ApiError::InviteUsedUp => ("邀请码已达使用上限", "The invite code has been used up"),
+            ApiError::AlreadyInOrg => (
+                "你已加入组织，请先退出当前组织",
+                "You already belong to an organisation; leave it first",
+            ),
             ApiError::RateLimited { .. } => (
                 "操作过于频繁，请稍后再试",
                 "Too many requests; try again later",
@@ -326,7 +369,9 @@ impl ResponseError for ApiError {
             | ApiError::InvalidCode
             | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::InviteNotFound => StatusCode::NOT_FOUND,
+            ApiError::InviteExpired | ApiError::InviteUsedUp => StatusCode::GONE,
+            ApiError::AlreadyInOrg => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -2,6 +2,7 @@
 //!
 //! Each capability is a folder with `routes.rs` (handlers and their OpenAPI), `service.rs`
 //! (rules and queries) and `dto.rs` (request and response types).
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod commands;
@@ -12,6 +13,8 @@ pub mod http;
 pub mod members;
 pub mod openapi;
 pub mod ops;
+pub mod orgs;
+pub mod rate_limit;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -24,6 +24,8 @@ use crate::error::ErrorBody;
     tags(
         (name = "auth", description = "Logging in and tokens"),
         (name = "me", description = "The calling member"),
+        (name = "orgs", description = "Joining and leaving an organisation"),
+        (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]
@@ -119,6 +121,38 @@ impl IntoResponses for NeedsLogin {
         error_responses(&[(
             "401",
             "`auth.required`: no bearer token; `auth.invalid_token`: tampered, expired or of a deleted member",
+        )])
+    }
+}
+
+/// What any admin operation may answer: `responses(..., AdminOnly)`.
+pub struct AdminOnly;
+
+impl IntoResponses for AdminOnly {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = NeedsLogin::responses();
+        responses.extend(error_responses(&[
+            (
+                "403",
+                "`forbidden`: the caller holds no role that could ever do this",
+            ),
+            (
+                "422",
+                "`validation_failed`: a query parameter or body field is invalid",
+            ),
+        ]));
+        responses
+    }
+}
+
+/// What an admin operation on one entity may answer besides [`AdminOnly`].
+pub struct InScope;
+
+impl IntoResponses for InScope {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&[(
+            "404",
+            "`not_found`: no such entity, or it is outside the caller's scope (the two look alike)",
         )])
     }
 }

@@ -19,18 +19,21 @@ use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldIssue};
 use crate::http::{metrics::Metrics, observe};
+use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
-use crate::{auth, members, openapi, ops};
+use crate::{audit, auth, members, openapi, ops, orgs};
 
 /// Every documented route. The spec and the server both come from this one registration.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api/v1")
             .configure(auth::routes::configure)
-            .configure(members::routes::configure),
+            .configure(members::routes::configure)
+            .configure(orgs::routes::configure)
+            .configure(audit::routes::configure),
     );
     ops::routes::configure(cfg);
 }
@@ -52,6 +55,7 @@ impl Application {
             ),
             wechat: WechatClient::new(&settings.wechat)?,
             metrics: Metrics::new()?,
+            join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
             settings: Arc::new(settings),
             clock,
             db,
@@ -71,6 +75,10 @@ impl Application {
                 .into_utoipa_app()
                 .openapi(openapi::base())
                 .app_data(state.clone())
+                .app_data(query_config())
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
                 .configure(routes)
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
@@ -104,6 +112,17 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// A query string that does not parse is a 422 naming `query`, like any other bad field.
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::field(
+            "query",
+            FieldIssue::new("invalid_type").with("reason", err.to_string()),
+        )
+        .into()
+    })
 }
 
 /// Browsers may call from the configured origins only. Requests from other origins are not

@@ -6,6 +6,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::wechat::WechatClient;
 
 pub struct AppState {
@@ -15,4 +16,6 @@ pub struct AppState {
     pub wechat: WechatClient,
     pub tokens: TokenKeys,
     pub metrics: Metrics,
+    /// Join attempts per member: 10 a minute, so invite codes cannot be guessed.
+    pub join_limiter: RateLimiter,
 }

@@ -5,6 +5,7 @@ use entity::members;
 use futures_util::future::LocalBoxFuture;
 use sea_orm::EntityTrait;
 
+use super::scope::AdminScope;
 use crate::error::ApiError;
 use crate::members::dto::{Role, RoleGrant};
 use crate::members::service::roles_of;
@@ -56,4 +57,34 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         return Err(ApiError::InvalidToken);
     }
     Ok(token.trim().to_owned())
+}
+
+/// A caller holding an admin role, with the scope it gives. A caller without one is refused
+/// with 403 before anything is looked up: their role can never do an admin operation.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub member_id: i64,
+    pub scope: AdminScope,
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let scope = AdminScope::of(state.db.conn(), &caller.roles)
+                .await?
+                .ok_or(ApiError::Forbidden)?;
+            Ok(Admin {
+                member_id: caller.member_id,
+                scope,
+            })
+        })
+    }
 }

@@ -3,7 +3,8 @@ pub mod dto;
 mod extractor;
 pub mod password;
 pub mod routes;
+pub mod scope;
 pub mod service;
 pub mod tokens;
 
-pub use extractor::Caller;
+pub use extractor::{Admin, Caller};

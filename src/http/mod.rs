@@ -3,6 +3,7 @@
 mod json;
 pub mod metrics;
 mod observe;
+pub mod paging;
 pub mod validate;
 
 pub use json::ValidJson;

@@ -1,5 +1,5 @@
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::http::validate::{http_url, not_blank};
@@ -61,6 +61,16 @@ pub enum PoliticalStatus {
 }
 
 impl PoliticalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PartyMember => "party_member",
+            Self::Probationary => "probationary",
+            Self::Activist => "activist",
+            Self::Applicant => "applicant",
+            Self::Masses => "masses",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "party_member" => Some(Self::PartyMember),
@@ -92,6 +102,11 @@ pub struct Member {
     pub political_status: Option<PoliticalStatus>,
     /// 流动党员: works away from their home branch.
     pub is_mobile_member: bool,
+    /// Where a mobile member works.
+    pub mobile_city: Option<String>,
+    /// Masked (`138****5678`) for everyone but platform admins.
+    #[schema(example = "138****5678")]
+    pub phone: Option<String>,
     /// The branch the member belongs to; null until they join one.
     pub org: Option<OrgRef>,
     /// Granted roles, read at request time.
@@ -113,4 +128,37 @@ pub struct UpdateMe {
     #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
     #[schema(example = "张三")]
     pub real_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberFilter {
+    /// Members of this org and every org below it.
+    pub org_id: Option<i64>,
+    pub political_status: Option<PoliticalStatus>,
+    pub is_mobile_member: Option<bool>,
+    /// Part of the real name or nickname.
+    pub q: Option<String>,
+}
+
+/// PATCH by an admin: absent fields stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct AdminUpdateMember {
+    #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
+    pub real_name: Option<String>,
+    pub political_status: Option<PoliticalStatus>,
+    pub is_mobile_member: Option<bool>,
+    /// Where a mobile member works; an empty string clears it.
+    #[validate(length(max = 64))]
+    pub mobile_city: Option<String>,
+    /// Move the member to this org (in the caller's scope).
+    pub org_id: Option<i64>,
+}
+
+/// `PUT /admin/members/{id}/roles`: the member's granted roles, replaced as a whole. An org admin
+/// replaces only the grants inside their scope; grants elsewhere are kept.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ReplaceRoles {
+    #[validate(length(max = 20))]
+    pub roles: Vec<RoleGrant>,
 }

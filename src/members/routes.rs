@@ -1,16 +1,23 @@
-use actix_web::{get, put, web};
+use actix_web::{get, patch, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::Caller;
+use crate::auth::{Admin, Caller};
+use crate::error::ApiError;
 use crate::http::ValidJson;
-use crate::openapi::{JsonBodyErrors, NeedsLogin};
+use crate::http::paging::{Page, PageQuery};
+use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
-use super::dto::{Member, UpdateMe};
+use super::dto::{AdminUpdateMember, Member, MemberFilter, ReplaceRoles, UpdateMe};
 use super::service;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_me).service(put_me);
+    cfg.service(get_me)
+        .service(put_me)
+        .service(list_members)
+        .service(get_member)
+        .service(update_member)
+        .service(replace_roles);
 }
 
 /// The calling member, with their org and roles.
@@ -24,10 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/me")]
-async fn get_me(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<Member>, crate::error::ApiError> {
+async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Member>, ApiError> {
     Ok(web::Json(
         service::view(state.db.conn(), caller.member_id).await?,
     ))
@@ -49,11 +53,108 @@ async fn put_me(
     state: web::Data<AppState>,
     caller: Caller,
     body: ValidJson<UpdateMe>,
-) -> Result<web::Json<Member>, crate::error::ApiError> {
+) -> Result<web::Json<Member>, ApiError> {
     let member = service::update_me(
         &state.db,
         caller.member_id,
         body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(member))
+}
+
+/// Members within the caller's scope, newest first. Phones are masked except for platform admins.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "list_members",
+    security(("bearer" = [])),
+    params(MemberFilter, PageQuery),
+    responses(
+        (status = 200, description = "A page of members", body = Page<Member>),
+        AdminOnly, InScope,
+    )
+)]
+#[get("/admin/members")]
+async fn list_members(
+    state: web::Data<AppState>,
+    admin: Admin,
+    filter: web::Query<MemberFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Member>>, ApiError> {
+    let page = service::list(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?;
+    Ok(web::Json(page))
+}
+
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "get_member",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Member id")),
+    responses((status = 200, description = "The member", body = Member), AdminOnly, InScope)
+)]
+#[get("/admin/members/{id}")]
+async fn get_member(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> Result<web::Json<Member>, ApiError> {
+    Ok(web::Json(
+        service::get(state.db.conn(), &admin.scope, id.into_inner()).await?,
+    ))
+}
+
+/// Edit a member's record, or move them to another org in the caller's scope.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "update_member",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Member id")),
+    request_body = AdminUpdateMember,
+    responses((status = 200, description = "The member as saved", body = Member), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[patch("/admin/members/{id}")]
+async fn update_member(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<AdminUpdateMember>,
+) -> Result<web::Json<Member>, ApiError> {
+    let member = service::update(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(member))
+}
+
+/// Replace the member's granted roles. An org admin grants `volunteer` and `org_admin` within
+/// their subtree only (grants elsewhere are kept) and never `platform_admin` (403).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "replace_member_roles",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Member id")),
+    request_body = ReplaceRoles,
+    responses((status = 200, description = "The member with the new roles", body = Member), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[put("/admin/members/{id}/roles")]
+async fn replace_roles(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<ReplaceRoles>,
+) -> Result<web::Json<Member>, ApiError> {
+    let member = service::replace_roles(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner().roles,
         state.clock.now(),
     )
     .await?;

@@ -213,6 +213,11 @@ pub struct Session {
 }
 
 impl TestApp {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use redtrail::clock::Clock;
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -1,13 +1,17 @@
 //! Integration tests: the real server on a random port, a fresh database per test (SQLite by
 //! default; PostgreSQL or MySQL when `REDTRAIL_TEST_DATABASE_URL` names a server) and a fake
 //! WeChat server. One binary, so the build is shared.
+mod fixtures;
 mod helpers;
 
 mod admin_login;
+mod admin_members;
+mod authz_matrix;
 mod http_contract;
 mod me;
 mod openapi;
 mod operations;
+mod orgs;
 mod schema;
 mod tokens;
 mod wechat_login;

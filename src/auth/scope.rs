@@ -1,0 +1,104 @@
+//! What an admin may see and touch: everything (platform admin) or a set of org subtrees.
+//! Services check every id and filter every list against it; the handler never decides.
+use entity::orgs;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::error::ApiError;
+use crate::members::dto::{Role, RoleGrant};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminScope {
+    Platform,
+    /// Materialized paths of the orgs whose subtrees are covered.
+    Orgs(Vec<String>),
+}
+
+/// The half-open range of paths in the subtree rooted at `path` ("/1/7/" → ["/1/7/", "/1/70")):
+/// one range scan on the path index, no recursion. Works because ids are digits, all > '/'.
+pub fn subtree_range(path: &str) -> (String, String) {
+    let stem = path.strip_suffix('/').unwrap_or(path);
+    (path.to_owned(), format!("{stem}0"))
+}
+
+/// Rows whose `col` lies in the subtree of `path`.
+pub fn in_subtree<C: ColumnTrait>(col: C, path: &str) -> Condition {
+    let (start, end) = subtree_range(path);
+    Condition::all().add(col.gte(start)).add(col.lt(end))
+}
+
+impl AdminScope {
+    /// The scope the roles give, if any: `None` means the caller is no admin at all.
+    pub async fn of(
+        conn: &impl ConnectionTrait,
+        roles: &[RoleGrant],
+    ) -> Result<Option<Self>, ApiError> {
+        if roles.iter().any(|g| g.role == Role::PlatformAdmin) {
+            return Ok(Some(AdminScope::Platform));
+        }
+        let org_ids: Vec<i64> = roles
+            .iter()
+            .filter(|g| g.role == Role::OrgAdmin)
+            .filter_map(|g| g.org_id)
+            .collect();
+        if org_ids.is_empty() {
+            return Ok(None);
+        }
+        let paths = orgs::Entity::find()
+            .filter(orgs::Column::Id.is_in(org_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|o| o.path)
+            .collect();
+        Ok(Some(AdminScope::Orgs(paths)))
+    }
+
+    pub fn is_platform(&self) -> bool {
+        matches!(self, AdminScope::Platform)
+    }
+
+    /// Whether the org at `path` is inside the scope.
+    pub fn covers(&self, path: &str) -> bool {
+        match self {
+            AdminScope::Platform => true,
+            AdminScope::Orgs(roots) => roots.iter().any(|root| path.starts_with(root.as_str())),
+        }
+    }
+
+    /// A filter keeping rows whose path column `col` is inside the scope.
+    pub fn filter<C: ColumnTrait + Copy>(&self, col: C) -> Condition {
+        match self {
+            AdminScope::Platform => Condition::all(),
+            AdminScope::Orgs(roots) => roots
+                .iter()
+                .fold(Condition::any(), |any, root| any.add(in_subtree(col, root))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subtree_range_holds_descendants_and_not_siblings_with_longer_ids() {
+        let (start, end) = subtree_range("/1/7/");
+        let inside = |p: &str| p >= start.as_str() && p < end.as_str();
+        assert!(inside("/1/7/"));
+        assert!(inside("/1/7/42/"));
+        assert!(inside("/1/7/9/100/"));
+        assert!(!inside("/1/70/"));
+        assert!(!inside("/1/71/"));
+        assert!(!inside("/1/6/"));
+        assert!(!inside("/1/"));
+    }
+
+    #[test]
+    fn an_org_scope_covers_only_its_subtrees() {
+        let scope = AdminScope::Orgs(vec!["/1/7/".into()]);
+        assert!(scope.covers("/1/7/8/"));
+        assert!(!scope.covers("/1/70/"));
+        assert!(!scope.covers("/1/"));
+        assert!(AdminScope::Platform.covers("/anything/"));
+    }
+}

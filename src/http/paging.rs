@@ -1,0 +1,119 @@
+//! Cursor paging, as the contract has it: `?limit=` (default 20, at most 100) and `?cursor=`;
+//! answers `{items, next_cursor}`. The cursor is opaque to clients: the last id seen.
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, FieldIssue};
+
+const DEFAULT_LIMIT: u64 = 20;
+const MAX_LIMIT: u64 = 100;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page: default 20; more than 100 is treated as 100.
+    pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> u64 {
+        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    }
+
+    /// The id the page starts after, if any.
+    pub fn after(&self) -> Result<Option<i64>, ApiError> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("id:").and_then(|n| n.parse().ok()))
+            .map(Some)
+            .ok_or_else(|| ApiError::field("cursor", FieldIssue::new("cursor")))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `rows` were fetched with `limit + 1`: the extra row only says another page exists. Returns
+/// the page's rows and the cursor of the next page, if there is one.
+pub fn cut<R>(mut rows: Vec<R>, limit: u64, id: impl Fn(&R) -> i64) -> (Vec<R>, Option<String>) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|r| cursor_for(id(r))))
+        .flatten();
+    (rows, next_cursor)
+}
+
+impl<T> Page<T> {
+    pub fn from_rows<R>(
+        rows: Vec<R>,
+        limit: u64,
+        id: impl Fn(&R) -> i64,
+        to_item: impl FnMut(R) -> T,
+    ) -> Self {
+        let (rows, next_cursor) = cut(rows, limit, id);
+        Page {
+            items: rows.into_iter().map(to_item).collect(),
+            next_cursor,
+        }
+    }
+}
+
+fn cursor_for(id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("id:{id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_default_and_clamp() {
+        assert_eq!(PageQuery::default().limit(), 20);
+        assert_eq!(
+            PageQuery {
+                limit: Some(500),
+                cursor: None
+            }
+            .limit(),
+            100
+        );
+        assert_eq!(
+            PageQuery {
+                limit: Some(0),
+                cursor: None
+            }
+            .limit(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let page = Page::from_rows(vec![5, 4, 3], 2, |r| *r, |r| r);
+        assert_eq!(page.items, [5, 4]);
+        let q = PageQuery {
+            limit: None,
+            cursor: page.next_cursor,
+        };
+        assert_eq!(q.after().unwrap(), Some(4));
+        let bad = PageQuery {
+            limit: None,
+            cursor: Some("!!".into()),
+        };
+        assert!(matches!(bad.after(), Err(ApiError::Validation(_))));
+        assert_eq!(Page::from_rows(vec![1], 2, |r| *r, |r| r).next_cursor, None);
+    }
+}

@@ -1,0 +1,197 @@
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, Caller};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::ValidJson;
+use crate::http::paging::{Page, PageQuery};
+use crate::members::dto::Member;
+use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
+use crate::state::AppState;
+
+use super::dto::{CreateInvite, CreateOrg, Invite, JoinOrg, Org, OrgFilter, UpdateOrg};
+use super::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_org)
+        .service(list_orgs)
+        .service(get_org)
+        .service(update_org)
+        .service(create_invite)
+        .service(join_org)
+        .service(leave_org);
+}
+
+/// Create an org. Platform admins create industry committees (roots); org admins create orgs
+/// inside their subtree. A parent must be of a higher kind.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "create_org",
+    security(("bearer" = [])),
+    request_body = CreateOrg,
+    responses(
+        (status = 201, description = "Created", body = Org),
+        (status = 404, description = "`not_found`: the parent does not exist or is outside the caller's scope", body = ErrorBody),
+        AdminOnly, JsonBodyErrors,
+    )
+)]
+#[post("/admin/orgs")]
+async fn create_org(
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: ValidJson<CreateOrg>,
+) -> Result<HttpResponse, ApiError> {
+    let org = service::create(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+/// The orgs within the caller's scope, in id order.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "list_orgs",
+    security(("bearer" = [])),
+    params(OrgFilter, PageQuery),
+    responses((status = 200, description = "A page of orgs", body = Page<Org>), AdminOnly)
+)]
+#[get("/admin/orgs")]
+async fn list_orgs(
+    state: web::Data<AppState>,
+    admin: Admin,
+    filter: web::Query<OrgFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Org>>, ApiError> {
+    Ok(web::Json(
+        service::list(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?,
+    ))
+}
+
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "get_org",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Org id")),
+    responses((status = 200, description = "The org", body = Org), AdminOnly, InScope)
+)]
+#[get("/admin/orgs/{id}")]
+async fn get_org(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> Result<web::Json<Org>, ApiError> {
+    Ok(web::Json(
+        service::get(state.db.conn(), &admin.scope, id.into_inner()).await?,
+    ))
+}
+
+/// Rename, replace the enterprise record, or move the org (with its whole subtree) under
+/// another parent in the caller's scope.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "update_org",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Org id")),
+    request_body = UpdateOrg,
+    responses((status = 200, description = "The org as saved", body = Org), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[patch("/admin/orgs/{id}")]
+async fn update_org(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<UpdateOrg>,
+) -> Result<web::Json<Org>, ApiError> {
+    let org = service::update(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(org))
+}
+
+/// Issue an invite code for the org (for a QR code or a link).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "create_invite",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Org id")),
+    request_body = CreateInvite,
+    responses((status = 201, description = "The invite", body = Invite), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[post("/admin/orgs/{id}/invites")]
+async fn create_invite(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<CreateInvite>,
+) -> Result<HttpResponse, ApiError> {
+    let invite = service::create_invite(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(invite))
+}
+
+/// Join an org with an invite code. At most 10 attempts a minute per member.
+#[utoipa::path(
+    tag = "orgs",
+    operation_id = "join_org",
+    security(("bearer" = [])),
+    request_body = JoinOrg,
+    responses(
+        (status = 200, description = "The member, now in the org", body = Member),
+        (status = 404, description = "`invite.not_found`", body = ErrorBody),
+        (status = 409, description = "`org.already_member`: leave the current org first", body = ErrorBody),
+        (status = 410, description = "`invite.expired` or `invite.used_up`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts; see `Retry-After`", body = ErrorBody),
+        NeedsLogin, JsonBodyErrors,
+    )
+)]
+#[post("/orgs/join")]
+async fn join_org(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<JoinOrg>,
+) -> Result<web::Json<Member>, ApiError> {
+    let member = service::join(
+        &state.db,
+        &state.join_limiter,
+        caller.member_id,
+        &body.code,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(member))
+}
+
+/// Leave my org. Leaving when in none is not an error.
+#[utoipa::path(
+    tag = "orgs",
+    operation_id = "leave_org",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The member, in no org", body = Member), NeedsLogin)
+)]
+#[post("/orgs/leave")]
+async fn leave_org(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<Member>, ApiError> {
+    Ok(web::Json(
+        service::leave(&state.db, caller.member_id).await?,
+    ))
+}
