@@ -121,6 +121,10 @@ impl FieldIssue {
             ("org_required", Lang::En) => "this role needs an org_id".into(),
             ("no_org", Lang::Zh) => "平台管理员角色不属于任何组织".into(),
             ("no_org", Lang::En) => "platform_admin takes no org_id".into(),
+            ("wechat_code", Lang::Zh) => "授权码无效或已使用，请重新授权".into(),
+            ("wechat_code", Lang::En) => {
+                "the code is invalid or was already used; ask again".into()
+            }
             ("cursor", Lang::Zh) => "分页游标无效".into(),
             ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
             ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),

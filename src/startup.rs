@@ -53,7 +53,7 @@ impl Application {
                 settings.access_token_ttl,
                 settings.refresh_token_ttl,
             ),
-            wechat: WechatClient::new(&settings.wechat)?,
+            wechat: WechatClient::new(&settings.wechat, clock.clone())?,
             metrics: Metrics::new()?,
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
             settings: Arc::new(settings),

@@ -162,3 +162,10 @@ pub struct ReplaceRoles {
     #[validate(length(max = 20))]
     pub roles: Vec<RoleGrant>,
 }
+
+/// `POST /me/phone`: the one-time code from the phone-number button (`getPhoneNumber`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct PhoneCode {
+    #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    pub code: String,
+}

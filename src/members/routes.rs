@@ -1,19 +1,21 @@
-use actix_web::{get, patch, put, web};
+use actix_web::{get, patch, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
-use super::dto::{AdminUpdateMember, Member, MemberFilter, ReplaceRoles, UpdateMe};
+use super::dto::{AdminUpdateMember, Member, MemberFilter, PhoneCode, ReplaceRoles, UpdateMe};
 use super::service;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_me)
         .service(put_me)
+        .service(bind_phone)
         .service(list_members)
         .service(get_member)
         .service(update_member)
@@ -155,6 +157,38 @@ async fn replace_roles(
         &admin.scope,
         id.into_inner(),
         body.into_inner().roles,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(member))
+}
+
+/// Store my phone number: the server exchanges the phone-number button's one-time code at
+/// WeChat. The answer shows the number masked.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "bind_phone",
+    security(("bearer" = [])),
+    request_body = PhoneCode,
+    responses(
+        (status = 200, description = "The member, phone masked", body = Member),
+        (status = 429, description = "`rate_limited`: WeChat's frequency limit", body = ErrorBody),
+        (status = 502, description = "`wechat.error`", body = ErrorBody),
+        (status = 503, description = "`wechat.unavailable`", body = ErrorBody),
+        NeedsLogin, JsonBodyErrors,
+    )
+)]
+#[post("/me/phone")]
+async fn bind_phone(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<PhoneCode>,
+) -> Result<web::Json<Member>, ApiError> {
+    let member = service::bind_phone(
+        &state.db,
+        &state.wechat,
+        caller.member_id,
+        &body.code,
         state.clock.now(),
     )
     .await?;

@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
 use crate::orgs::service as orgs_service;
+use crate::wechat::{WechatClient, WechatError};
 
 use super::dto::{
     AdminUpdateMember, Member, MemberFilter, OrgRef, PoliticalStatus, Role, RoleGrant, UpdateMe,
@@ -142,6 +143,37 @@ pub async fn view_as(
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
+}
+
+/// Exchanges a phone-number button's code at WeChat and stores the number. The number itself is
+/// never logged.
+pub async fn bind_phone(
+    db: &Db,
+    wechat: &WechatClient,
+    member_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Member, ApiError> {
+    let phone = wechat
+        .phone_number(code.trim())
+        .await
+        .map_err(|e| match e {
+            WechatError::InvalidCode(_) => ApiError::field("code", FieldIssue::new("wechat_code")),
+            other => other.into(),
+        })?;
+    let phone = &phone;
+    db.write(|tx| async move {
+        let member = members::Entity::find_by_id(member_id)
+            .one(tx.as_ref())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let mut row: members::ActiveModel = member.into();
+        row.phone = Set(Some(phone.clone()));
+        row.updated_at = Set(now);
+        row.update(tx.as_ref()).await?;
+        view(tx.as_ref(), member_id).await
+    })
+    .await
 }
 
 pub async fn update_me(

@@ -1,9 +1,18 @@
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use crate::clock::SharedClock;
 use crate::config::WechatSettings;
 use crate::error::ApiError;
 
-use super::dto::{Envelope, Session};
+use super::dto::{Envelope, PhoneAnswer, Session, StableToken};
+
+/// A cached access token is renewed this long before WeChat says it expires.
+const TOKEN_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WechatError {
@@ -21,6 +30,9 @@ pub enum WechatError {
     Api { errcode: i64, errmsg: String },
     #[error("REDTRAIL_WECHAT_APPID / REDTRAIL_WECHAT_SECRET are not configured")]
     NotConfigured,
+    /// 40001 / 42001: the access token was refused; renewed and retried once inside the client.
+    #[error("the access token was refused (errcode {0})")]
+    TokenRefused(i64),
 }
 
 impl From<WechatError> for ApiError {
@@ -31,21 +43,30 @@ impl From<WechatError> for ApiError {
                 retry_after_secs: 10,
             },
             WechatError::Unavailable(_) | WechatError::NotConfigured => ApiError::WechatUnavailable,
-            WechatError::Api { .. } => ApiError::WechatError,
+            WechatError::Api { .. } | WechatError::TokenRefused(_) => ApiError::WechatError,
         }
     }
 }
 
+struct AccessToken {
+    value: String,
+    expires_at: DateTime<Utc>,
+}
+
+/// Clones share the HTTP connection pool and the access-token cache.
 #[derive(Clone)]
 pub struct WechatClient {
     http: reqwest::Client,
     base: String,
     appid: Option<String>,
     secret: Option<String>,
+    clock: SharedClock,
+    /// Held across a refresh, so concurrent callers wait for one refresh and share its token.
+    token: Arc<Mutex<Option<AccessToken>>>,
 }
 
 impl WechatClient {
-    pub fn new(settings: &WechatSettings) -> anyhow::Result<Self> {
+    pub fn new(settings: &WechatSettings, clock: SharedClock) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
@@ -56,6 +77,8 @@ impl WechatClient {
             base: settings.api_base.clone(),
             appid: settings.appid.clone(),
             secret: settings.secret.clone(),
+            clock,
+            token: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -80,38 +103,129 @@ impl WechatClient {
                 ],
             )
             .await?;
-        let envelope: Envelope = parse(&body)?;
-        match envelope.errcode {
-            0 => parse(&body),
-            40029 | 40163 => Err(WechatError::InvalidCode(envelope.errcode)),
-            45011 => Err(WechatError::RateLimited),
-            -1 => Err(WechatError::Unavailable("system busy (errcode -1)".into())),
-            errcode => Err(WechatError::Api {
-                errcode,
-                errmsg: envelope.errmsg,
-            }),
+        check(&body)?;
+        parse(&body)
+    }
+
+    /// The phone number behind a phone-number button's one-time code.
+    pub async fn phone_number(&self, code: &str) -> Result<String, WechatError> {
+        let token = self.access_token(None).await?;
+        let answer = match self.fetch_phone(&token, code).await {
+            Err(WechatError::TokenRefused(_)) => {
+                let renewed = self.access_token(Some(&token)).await?;
+                self.fetch_phone(&renewed, code).await?
+            }
+            other => other?,
+        };
+        Ok(answer.phone_info.pure_phone_number)
+    }
+
+    async fn fetch_phone(&self, token: &str, code: &str) -> Result<PhoneAnswer, WechatError> {
+        let body = self
+            .post(
+                "wxa/business/getuserphonenumber",
+                &[("access_token", token)],
+                &json!({ "code": code }),
+            )
+            .await?;
+        check(&body)?;
+        parse(&body)
+    }
+
+    /// A usable access token: the cached one, unless it is near expiry or is `refused` (the token
+    /// a call just had refused), in which case a fresh one, forced past WeChat's own cache.
+    async fn access_token(&self, refused: Option<&str>) -> Result<String, WechatError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref() {
+            let fresh = token.expires_at - TOKEN_MARGIN > self.clock.now();
+            // Another caller may have renewed it while this one waited for the lock.
+            if fresh && refused != Some(token.value.as_str()) {
+                return Ok(token.value.clone());
+            }
         }
+        let (appid, secret) = self.credentials()?;
+        let body = self
+            .post(
+                "cgi-bin/stable_token",
+                &[],
+                &json!({
+                    "grant_type": "client_credential",
+                    "appid": appid,
+                    "secret": secret,
+                    "force_refresh": refused.is_some(),
+                }),
+            )
+            .await?;
+        check(&body)?;
+        let answer: StableToken = parse(&body)?;
+        let value = answer.access_token.clone();
+        *cached = Some(AccessToken {
+            value: answer.access_token,
+            expires_at: self.clock.now() + chrono::Duration::seconds(answer.expires_in),
+        });
+        tracing::info!(
+            expires_in = answer.expires_in,
+            "renewed the WeChat access token"
+        );
+        Ok(value)
+    }
+
+    /// POSTs JSON to `{base}/{path}`; like [`Self::get`], errors never carry the URL.
+    async fn post(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<bytes::Bytes, WechatError> {
+        let url = format!("{}/{}", self.base, path);
+        let response = self.http.post(url).query(query).json(body).send().await;
+        read(path, response).await
     }
 
     /// GETs `{base}/{path}` and returns the body. Errors are described without the URL: its
     /// query carries the app secret and the login code.
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<bytes::Bytes, WechatError> {
         let url = format!("{}/{}", self.base, path);
-        let response = self.http.get(url).query(query).send().await.map_err(|e| {
-            let e = e.without_url();
-            tracing::warn!(api = path, error = %e, "WeChat request failed");
-            WechatError::Unavailable(e.to_string())
-        })?;
-        let status = response.status();
-        if status.is_server_error() {
-            tracing::warn!(api = path, %status, "WeChat answered with a server error");
-            return Err(WechatError::Unavailable(format!("HTTP {status}")));
-        }
-        response.bytes().await.map_err(|e| {
-            let e = e.without_url();
-            tracing::warn!(api = path, error = %e, "reading WeChat's answer failed");
-            WechatError::Unavailable(e.to_string())
-        })
+        let response = self.http.get(url).query(query).send().await;
+        read(path, response).await
+    }
+}
+
+/// The body of WeChat's answer; transport failures and 5xx are `Unavailable`.
+async fn read(
+    path: &str,
+    response: reqwest::Result<reqwest::Response>,
+) -> Result<bytes::Bytes, WechatError> {
+    let response = response.map_err(|e| {
+        let e = e.without_url();
+        tracing::warn!(api = path, error = %e, "WeChat request failed");
+        WechatError::Unavailable(e.to_string())
+    })?;
+    let status = response.status();
+    if status.is_server_error() {
+        tracing::warn!(api = path, %status, "WeChat answered with a server error");
+        return Err(WechatError::Unavailable(format!("HTTP {status}")));
+    }
+    response.bytes().await.map_err(|e| {
+        let e = e.without_url();
+        tracing::warn!(api = path, error = %e, "reading WeChat's answer failed");
+        WechatError::Unavailable(e.to_string())
+    })
+}
+
+/// WeChat's error envelope as a typed error; `Ok` when `errcode` is 0 or absent.
+fn check(body: &[u8]) -> Result<(), WechatError> {
+    let envelope: Envelope = parse(body)?;
+    match envelope.errcode {
+        0 => Ok(()),
+        40029 | 40163 => Err(WechatError::InvalidCode(envelope.errcode)),
+        40001 | 42001 => Err(WechatError::TokenRefused(envelope.errcode)),
+        45011 => Err(WechatError::RateLimited),
+        -1 => Err(WechatError::Unavailable("system busy (errcode -1)".into())),
+        errcode => Err(WechatError::Api {
+            errcode,
+            errmsg: envelope.errmsg,
+        }),
     }
 }
 

@@ -27,3 +27,24 @@ pub(super) struct Envelope {
     #[serde(default)]
     pub errmsg: String,
 }
+
+/// `cgi-bin/stable_token`.
+#[derive(Deserialize)]
+pub(super) struct StableToken {
+    pub access_token: String,
+    /// Seconds; at most 7200.
+    pub expires_in: i64,
+}
+
+/// `wxa/business/getuserphonenumber`.
+#[derive(Deserialize)]
+pub(super) struct PhoneAnswer {
+    pub phone_info: PhoneInfo,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PhoneInfo {
+    /// Without the country code.
+    #[serde(rename = "purePhoneNumber")]
+    pub pure_phone_number: String,
+}

@@ -12,6 +12,7 @@ mod me;
 mod openapi;
 mod operations;
 mod orgs;
+mod phone;
 mod schema;
 mod tokens;
 mod wechat_login;
