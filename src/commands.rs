@@ -43,3 +43,32 @@ pub async fn create_admin(
         Err(other) => Err(anyhow::Error::new(other)),
     }
 }
+
+/// Loads the demo data set (once). Refused in production.
+pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        settings.env != crate::config::Environment::Production,
+        "refusing to load demo data with REDTRAIL_ENV=production"
+    );
+    let db = Db::open(&settings.database_url, settings.migrate).await?;
+    let result = crate::seed::demo(&db, SystemClock.now()).await;
+    db.close().await?;
+    match result.map_err(anyhow::Error::new)? {
+        None => println!(
+            "the demo data is already there ({})",
+            crate::seed::COMMITTEE
+        ),
+        Some(seeded) => {
+            println!(
+                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{})",
+                seeded.orgs, seeded.members, seeded.members
+            );
+            println!(
+                "org admin of the first enterprise: username {} password {}",
+                crate::seed::SECRETARY,
+                crate::seed::SECRETARY_PASSWORD
+            );
+        }
+    }
+    Ok(())
+}

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orgs;
 pub mod rate_limit;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -28,6 +28,17 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Load sample data.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// A demo organisation tree with members and an org admin (development only; runs once).
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +72,9 @@ fn main() -> anyhow::Result<()> {
                 let password = read_password()?;
                 commands::create_admin(&settings, &name, &password).await
             }
+            Command::Seed {
+                command: SeedCommand::Demo,
+            } => commands::seed_demo(&settings).await,
             Command::Openapi => unreachable!("handled before configuration is loaded"),
         }
     })

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
-use crate::members::dto::Role;
+use crate::members::dto::{Member, Role, RoleGrant};
 use crate::members::service as members_service;
 use crate::wechat::WechatClient;
 
@@ -286,13 +286,28 @@ pub async fn admin_login(
     .await
 }
 
-/// Creates an admin account holding `platform_admin`. For `redtrail admin create`.
+/// Creates a platform admin account. For `redtrail admin create`.
 pub async fn create_platform_admin(
     db: &Db,
     username: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<crate::members::dto::Member, ApiError> {
+) -> Result<Member, ApiError> {
+    let grant = RoleGrant {
+        role: Role::PlatformAdmin,
+        org_id: None,
+    };
+    create_admin_account(db, username, password, grant, now).await
+}
+
+/// Creates an admin account (username and password instead of an openid) holding `grant`.
+pub async fn create_admin_account(
+    db: &Db,
+    username: &str,
+    password: &str,
+    grant: RoleGrant,
+    now: DateTime<Utc>,
+) -> Result<Member, ApiError> {
     let username = normalize_username(username);
     let valid_name = (3..=32).contains(&username.chars().count())
         && username
@@ -311,7 +326,7 @@ pub async fn create_platform_admin(
         ));
     }
     let hash = password::hash_blocking(password.to_owned()).await?;
-    let (username, hash) = (&username, &hash);
+    let (username, hash, grant) = (&username, &hash, &grant);
     db.write(|tx| async move {
         let row = members::ActiveModel {
             username: Set(Some(username.clone())),
@@ -327,8 +342,8 @@ pub async fn create_platform_admin(
             .ok_or(ApiError::Conflict)?;
         member_roles::ActiveModel {
             member_id: Set(member.id),
-            role: Set(Role::PlatformAdmin.as_str().to_owned()),
-            org_id: Set(None),
+            role: Set(grant.role.as_str().to_owned()),
+            org_id: Set(grant.org_id),
             created_at: Set(now),
             ..Default::default()
         }

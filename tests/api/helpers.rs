@@ -263,14 +263,15 @@ impl TestApp {
             .await;
     }
 
-    /// Runs `redtrail admin create NAME` against this test's database, password on stdin.
-    pub fn admin_create(&self, name: &str, password: &str) -> std::process::Output {
+    /// Runs the `redtrail` binary with `args` against this test's database, `stdin` as input.
+    pub fn run_cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
         use std::io::Write;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redtrail"))
-            .args(["admin", "create", name])
+            .args(args)
             .env("REDTRAIL_DATABASE_URL", &self.db_url)
             .env("REDTRAIL_DATA_DIR", self.data_dir.path())
             .env("REDTRAIL_LOG", "warn")
+            .env_remove("REDTRAIL_ENV")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -280,11 +281,16 @@ impl TestApp {
             .stdin
             .take()
             .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
+            .write_all(stdin.as_bytes())
             .unwrap();
         child
             .wait_with_output()
-            .expect("redtrail admin create finishes")
+            .expect("the redtrail binary finishes")
+    }
+
+    /// Runs `redtrail admin create NAME`, the password on stdin.
+    pub fn admin_create(&self, name: &str, password: &str) -> std::process::Output {
+        self.run_cli(&["admin", "create", name], &format!("{password}\n"))
     }
 
     pub async fn admin_login(&self, username: &str, password: &str) -> Response {

@@ -14,5 +14,6 @@ mod operations;
 mod orgs;
 mod phone;
 mod schema;
+mod seed;
 mod tokens;
 mod wechat_login;

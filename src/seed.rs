@@ -1,0 +1,186 @@
+//! `redtrail seed demo`: a small data set so a newcomer sees something at once. It writes
+//! through the same services as the API (so the rules hold) and runs once: a second run finds
+//! the demo committee and stops. Members are WeChat members with openids `demo-member-N`, so
+//! dev login reaches them; the org admin is an admin account with a printed password.
+use chrono::{DateTime, Utc};
+use entity::{members, org_members, orgs};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::auth::scope::AdminScope;
+use crate::auth::service::create_admin_account;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::members::dto::{PoliticalStatus, Role, RoleGrant};
+use crate::orgs::dto::{CreateOrg, Enterprise, OrgKind};
+use crate::orgs::service as orgs_service;
+
+pub const COMMITTEE: &str = "番禺区互联网行业党委（演示）";
+pub const SECRETARY: &str = "demo-secretary";
+pub const SECRETARY_PASSWORD: &str = "redtrail-demo-2026";
+/// Audit entries written by the seed name actor 0: the system, not a person.
+const SYSTEM: i64 = 0;
+
+struct DemoEnterprise {
+    org: &'static str,
+    company: &'static str,
+    staff: i32,
+    branches: &'static [&'static str],
+}
+
+const ENTERPRISES: [DemoEnterprise; 3] = [
+    DemoEnterprise {
+        org: "南星网络科技有限公司党委",
+        company: "南星网络科技有限公司",
+        staff: 420,
+        branches: &["南星网络第一党支部", "南星网络第二党支部"],
+    },
+    DemoEnterprise {
+        org: "珠江云数据有限公司党支部委员会",
+        company: "珠江云数据有限公司",
+        staff: 180,
+        branches: &["珠江云数据党支部"],
+    },
+    DemoEnterprise {
+        org: "岭南数字传媒有限公司党总支",
+        company: "岭南数字传媒有限公司",
+        staff: 95,
+        branches: &["岭南数字传媒党支部"],
+    },
+];
+
+const NAMES: [&str; 12] = [
+    "陈晓东",
+    "李红梅",
+    "王建国",
+    "张丽华",
+    "刘志强",
+    "黄小燕",
+    "林海涛",
+    "何静怡",
+    "周文博",
+    "吴思远",
+    "郑雅琴",
+    "梁嘉豪",
+];
+
+/// What was created, for the command to print.
+pub struct Seeded {
+    pub orgs: usize,
+    pub members: usize,
+}
+
+/// Creates the demo data, or returns `None` if it is already there.
+pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiError> {
+    let present = orgs::Entity::find()
+        .filter(orgs::Column::Name.eq(COMMITTEE))
+        .one(db.conn())
+        .await?;
+    if present.is_some() {
+        return Ok(None);
+    }
+    let platform = AdminScope::Platform;
+    let committee = orgs_service::create(
+        db,
+        SYSTEM,
+        &platform,
+        CreateOrg {
+            name: COMMITTEE.into(),
+            kind: OrgKind::IndustryCommittee,
+            parent_id: None,
+            enterprise: None,
+        },
+        now,
+    )
+    .await?;
+    let (mut org_count, mut member_count) = (1, 0);
+    let mut first_enterprise = None;
+    for demo in &ENTERPRISES {
+        let org = orgs_service::create(
+            db,
+            SYSTEM,
+            &platform,
+            CreateOrg {
+                name: demo.org.into(),
+                kind: OrgKind::PartyOrg,
+                parent_id: Some(committee.id),
+                enterprise: Some(Enterprise {
+                    name: demo.company.into(),
+                    credit_code: None,
+                    staff_count: Some(demo.staff),
+                    contact_name: None,
+                    contact_phone: None,
+                    region: Some("广州市番禺区".into()),
+                }),
+            },
+            now,
+        )
+        .await?;
+        first_enterprise.get_or_insert(org.id);
+        org_count += 1;
+        for branch in demo.branches {
+            let branch = orgs_service::create(
+                db,
+                SYSTEM,
+                &platform,
+                CreateOrg {
+                    name: (*branch).into(),
+                    kind: OrgKind::Branch,
+                    parent_id: Some(org.id),
+                    enterprise: None,
+                },
+                now,
+            )
+            .await?;
+            org_count += 1;
+            for _ in 0..3 {
+                add_member(db, member_count, branch.id, now).await?;
+                member_count += 1;
+            }
+        }
+    }
+    let enterprise = first_enterprise.ok_or_else(|| anyhow::anyhow!("no demo enterprise"))?;
+    // The demo secretary administers one enterprise, not the platform.
+    let grant = RoleGrant {
+        role: Role::OrgAdmin,
+        org_id: Some(enterprise),
+    };
+    create_admin_account(db, SECRETARY, SECRETARY_PASSWORD, grant, now).await?;
+    Ok(Some(Seeded {
+        orgs: org_count,
+        members: member_count,
+    }))
+}
+
+async fn add_member(db: &Db, n: usize, branch: i64, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let status = [
+        PoliticalStatus::PartyMember,
+        PoliticalStatus::PartyMember,
+        PoliticalStatus::Probationary,
+        PoliticalStatus::Activist,
+    ][n % 4];
+    let name = NAMES[n % NAMES.len()];
+    db.write(|tx| async move {
+        let member = members::ActiveModel {
+            openid: Set(Some(format!("demo-member-{}", n + 1))),
+            nickname: Set(Some(name.into())),
+            real_name: Set(Some(name.into())),
+            political_status: Set(Some(status.as_str().into())),
+            is_mobile_member: Set(n % 5 == 4),
+            mobile_city: Set((n % 5 == 4).then(|| "深圳市".into())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx.as_ref())
+        .await?;
+        org_members::ActiveModel {
+            member_id: Set(member.id),
+            org_id: Set(branch),
+            joined_at: Set(now),
+        }
+        .insert(tx.as_ref())
+        .await?;
+        Ok(())
+    })
+    .await
+}

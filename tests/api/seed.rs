@@ -1,0 +1,92 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{session_from, spawn_app};
+
+#[tokio::test]
+async fn seed_demo_builds_a_tree_an_admin_can_manage_and_runs_only_once() {
+    let app = spawn_app().await;
+    let out = app.run_cli(&["seed", "demo"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("12 members") && said.contains("demo-secretary"),
+        "{said}"
+    );
+
+    let secretary = session_from(
+        app.admin_login("demo-secretary", "redtrail-demo-2026")
+            .await,
+    )
+    .await;
+    let orgs: Value = app
+        .get("/api/v1/admin/orgs", Some(&secretary.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "南星网络科技有限公司党委",
+            "南星网络第一党支部",
+            "南星网络第二党支部"
+        ],
+        "one enterprise's subtree"
+    );
+    let members: Value = app
+        .get("/api/v1/admin/members", Some(&secretary.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        members["items"].as_array().unwrap().len(),
+        6,
+        "three members in each of its two branches"
+    );
+
+    let member = app
+        .post(
+            "/api/v1/auth/dev-login",
+            &json!({"openid": "demo-member-1"}),
+            None,
+        )
+        .await;
+    let member = session_from(member).await;
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["org"]["name"], "南星网络第一党支部");
+    assert_eq!(me["political_status"], "party_member");
+
+    let again = app.run_cli(&["seed", "demo"], "");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
+    let root = app.platform_admin().await;
+    let all: Value = app
+        .get("/api/v1/admin/orgs?limit=100", Some(&root.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        8,
+        "nothing created twice"
+    );
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+}
