@@ -133,6 +133,8 @@ pub struct Invite {
     pub used_count: i32,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// Set once the code is revoked; a revoked code joins no one.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

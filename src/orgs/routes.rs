@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller};
@@ -18,6 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_org)
         .service(update_org)
         .service(create_invite)
+        .service(list_invites)
+        .service(revoke_invite)
         .service(join_org)
         .service(leave_org);
 }
@@ -194,4 +196,48 @@ async fn leave_org(
     Ok(web::Json(
         service::leave(&state.db, caller.member_id).await?,
     ))
+}
+
+/// The org's invite codes, newest first.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "list_invites",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Org id"), PageQuery),
+    responses((status = 200, description = "A page of invites", body = Page<Invite>), AdminOnly, InScope)
+)]
+#[get("/admin/orgs/{id}/invites")]
+async fn list_invites(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Invite>>, ApiError> {
+    let page = service::list_invites(state.db.conn(), &admin.scope, id.into_inner(), &page).await?;
+    Ok(web::Json(page))
+}
+
+/// Revoke an invite code (a leaked QR code): it joins no one from now on.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "revoke_invite",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Invite id")),
+    responses((status = 204, description = "Revoked"), AdminOnly, InScope)
+)]
+#[delete("/admin/invites/{id}")]
+async fn revoke_invite(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    service::revoke_invite(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

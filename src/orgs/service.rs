@@ -294,7 +294,68 @@ fn invite_dto(i: org_invites::Model) -> Invite {
         used_count: i.used_count,
         expires_at: i.expires_at,
         created_at: i.created_at,
+        revoked_at: i.revoked_at,
     }
+}
+
+/// The org's invite codes, newest first, so a secretary can reprint a QR code or find a leaked one.
+pub async fn list_invites(
+    conn: &impl ConnectionTrait,
+    scope: &AdminScope,
+    org_id: i64,
+    page: &PageQuery,
+) -> Result<Page<Invite>, ApiError> {
+    let org = find_in_scope(conn, scope, org_id).await?;
+    let mut query = org_invites::Entity::find().filter(org_invites::Column::OrgId.eq(org.id));
+    if let Some(after) = page.after()? {
+        query = query.filter(org_invites::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(org_invites::Column::Id)
+        .limit(page.limit() + 1)
+        .all(conn)
+        .await?;
+    Ok(Page::from_rows(rows, page.limit(), |i| i.id, invite_dto))
+}
+
+/// Revokes an invite code at once. Revoking a revoked code is not an error.
+pub async fn revoke_invite(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    invite_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    db.write(|tx| async move {
+        let (invite, org) = org_invites::Entity::find_by_id(invite_id)
+            .find_also_related(orgs::Entity)
+            .one(tx.as_ref())
+            .await?
+            .and_then(|(invite, org)| org.map(|o| (invite, o)))
+            .filter(|(_, org)| scope.covers(&org.path))
+            .ok_or(ApiError::NotFound)?;
+        if invite.revoked_at.is_some() {
+            return Ok(());
+        }
+        let mut row: org_invites::ActiveModel = invite.into();
+        row.revoked_at = Set(Some(now));
+        row.update(tx.as_ref()).await?;
+        record(
+            tx.as_ref(),
+            Change {
+                actor_id: actor,
+                action: "invite.revoke",
+                entity_type: "invite",
+                entity_id: invite_id,
+                scope_path: Some(&org.path),
+                before: None,
+                after: Some(json!({"org_id": org.id, "revoked_at": now})),
+            },
+            now,
+        )
+        .await
+    })
+    .await
 }
 
 pub async fn create_invite(

@@ -363,4 +363,38 @@ async fn the_audit_log_records_admin_writes_and_shows_each_admin_their_scope() {
         actions.contains(&"org.create") && actions.contains(&"member.update"),
         "{actions:?}"
     );
+
+    // A time window: everything so far happened at the test clock's current instant.
+    let now = app.clock_now();
+    let window = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "/api/v1/admin/audit-log?from={}&to={}",
+            urlencode(&from.to_rfc3339()),
+            urlencode(&to.to_rfc3339())
+        )
+    };
+    let inside: Value = app
+        .get(
+            &window(now, now + chrono::Duration::seconds(1)),
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!inside["items"].as_array().unwrap().is_empty());
+    let before: Value = app
+        .get(
+            &window(now - chrono::Duration::hours(1), now),
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["items"], json!([]));
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
 }

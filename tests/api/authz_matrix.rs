@@ -73,6 +73,17 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
     ];
     let expires = (app.clock_now() + chrono::Duration::days(7)).to_rfc3339();
     let (a, m) = (tree.org_a, target.member_id);
+    let invite: serde_json::Value = app
+        .post(
+            &format!("/api/v1/admin/orgs/{a}/invites"),
+            &json!({"max_uses": 5, "expires_at": expires}),
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let invite = invite["id"].as_i64().unwrap();
 
     use Method as M;
     let operations = vec![
@@ -110,6 +121,20 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             format!("/api/v1/admin/orgs/{a}/invites"),
             Some(json!({"max_uses": 10, "expires_at": expires})),
             [401, 403, 403, 201, 404, 201],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/orgs/{id}/invites",
+            format!("/api/v1/admin/orgs/{a}/invites"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/admin/invites/{id}",
+            format!("/api/v1/admin/invites/{invite}"),
+            None,
+            [401, 403, 403, 204, 404, 204],
         ),
         op(
             M::GET,

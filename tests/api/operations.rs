@@ -1,6 +1,5 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -46,6 +45,10 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
         .env("REDTRAIL_DATA_DIR", data.path())
         .env("REDTRAIL_LOG_FORMAT", "json")
         .env("REDTRAIL_LOG", "info")
+        // WeChat unreachable: the failure is logged, but never with the URL, which holds these.
+        .env("REDTRAIL_WECHAT_API_BASE", "http://127.0.0.1:9")
+        .env("REDTRAIL_WECHAT_APPID", "wx-logged-appid")
+        .env("REDTRAIL_WECHAT_SECRET", "SECRET-MUST-NOT-BE-LOGGED")
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -83,6 +86,13 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = client
+        .post(format!("{address}/api/v1/auth/wechat-login"))
+        .json(&serde_json::json!({"code": "LOGIN-CODE-MUST-NOT-BE-LOGGED"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -94,9 +104,21 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "exit on SIGTERM: {status:?}");
 
-    let rest: Vec<Value> = lines
-        .map_while(Result::ok)
-        .filter_map(|l| serde_json::from_str(&l).ok())
+    let raw: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        raw.iter().any(|l| l.contains("WeChat request failed")),
+        "the WeChat failure is logged"
+    );
+    for line in &raw {
+        assert!(
+            !line.contains("SECRET-MUST-NOT-BE-LOGGED")
+                && !line.contains("LOGIN-CODE-MUST-NOT-BE-LOGGED"),
+            "a secret reached the log: {line}"
+        );
+    }
+    let rest: Vec<Value> = raw
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     let of_request: Vec<&Value> = rest
         .iter()
@@ -111,5 +133,4 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
         "a log line from inside the handler: {messages:?}"
     );
     assert!(messages.contains(&"request finished"), "{messages:?}");
-    let _ = Duration::ZERO;
 }

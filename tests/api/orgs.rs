@@ -399,3 +399,77 @@ async fn invites_need_a_future_expiry_within_a_year() {
         assert!(err["details"]["fields"]["expires_at"].is_array());
     }
 }
+
+#[tokio::test]
+async fn a_revoked_invite_joins_no_one_and_the_list_shows_it() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let admin = app.org_admin_of(&root, "o-secretary", tree.branch_a).await;
+    let t = admin.access_token.as_str();
+    let expires = (app.clock_now() + chrono::Duration::days(7)).to_rfc3339();
+    let invites = format!("/api/v1/admin/orgs/{}/invites", tree.branch_a);
+    let invite: Value = app
+        .post(
+            &invites,
+            &json!({"max_uses": 50, "expires_at": expires}),
+            Some(t),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/invites/{}", invite["id"])))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let joiner = app.dev_login("o-late").await;
+    let res = app
+        .post(
+            "/api/v1/orgs/join",
+            &json!({"code": invite["code"]}),
+            Some(&joiner.access_token),
+        )
+        .await;
+    assert_error(res, StatusCode::NOT_FOUND, "invite.not_found").await;
+
+    let listed: Value = app.get(&invites, Some(t)).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["id"], invite["id"]);
+    assert!(listed["items"][0]["revoked_at"].is_string());
+    let audit: Value = app
+        .get("/api/v1/admin/audit-log?entity_type=invite", Some(t))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["invite.revoke", "invite.create"]);
+}
+
+#[tokio::test]
+async fn a_malformed_id_is_404_and_a_malformed_query_is_422() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let t = Some(root.access_token.as_str());
+    assert_error(
+        app.get("/api/v1/admin/orgs/not-a-number", t).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .get("/api/v1/admin/members?is_mobile_member=maybe", t)
+        .await;
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(err["details"]["fields"]["query"].is_array());
+}
