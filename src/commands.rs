@@ -72,3 +72,22 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Recomputes point counters and totals from the ledger. Exits non-zero on any mismatch.
+pub async fn verify_points(settings: &Settings) -> anyhow::Result<()> {
+    let db = Db::open(&settings.database_url, settings.migrate).await?;
+    let problems = crate::points::service::verify(db.conn()).await;
+    db.close().await?;
+    let problems = problems.map_err(anyhow::Error::new)?;
+    if problems.is_empty() {
+        println!("points verified: every counter and total equals the ledger");
+        return Ok(());
+    }
+    for problem in &problems {
+        println!("{problem}");
+    }
+    anyhow::bail!(
+        "{} mismatches between the ledger and the kept totals",
+        problems.len()
+    )
+}

@@ -125,6 +125,8 @@ impl FieldIssue {
             ("wechat_code", Lang::En) => {
                 "the code is invalid or was already used; ask again".into()
             }
+            ("non_zero", Lang::Zh) => "不能为 0".into(),
+            ("non_zero", Lang::En) => "must not be 0".into(),
             ("cursor", Lang::Zh) => "分页游标无效".into(),
             ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
             ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),

@@ -14,6 +14,7 @@ pub mod members;
 pub mod openapi;
 pub mod ops;
 pub mod orgs;
+pub mod points;
 pub mod rate_limit;
 pub mod seed;
 pub mod startup;

@@ -28,11 +28,22 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Points maintenance.
+    Points {
+        #[command(subcommand)]
+        command: PointsCommand,
+    },
     /// Load sample data.
     Seed {
         #[command(subcommand)]
         command: SeedCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum PointsCommand {
+    /// Recompute counters and totals from the ledger; exit 1 on any mismatch.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -72,6 +83,9 @@ fn main() -> anyhow::Result<()> {
                 let password = read_password()?;
                 commands::create_admin(&settings, &name, &password).await
             }
+            Command::Points {
+                command: PointsCommand::Verify,
+            } => commands::verify_points(&settings).await,
             Command::Seed {
                 command: SeedCommand::Demo,
             } => commands::seed_demo(&settings).await,

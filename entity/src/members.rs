@@ -34,6 +34,8 @@ pub enum Relation {
     OrgInvites,
     #[sea_orm(has_one = "super::org_members::Entity")]
     OrgMembers,
+    #[sea_orm(has_many = "super::points_ledger::Entity")]
+    PointsLedger,
     #[sea_orm(has_many = "super::refresh_tokens::Entity")]
     RefreshTokens,
 }
@@ -53,6 +55,12 @@ impl Related<super::org_invites::Entity> for Entity {
 impl Related<super::org_members::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::OrgMembers.def()
+    }
+}
+
+impl Related<super::points_ledger::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::PointsLedger.def()
     }
 }
 

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261122_000001_members_and_auth;
 mod m20261122_000002_orgs;
+mod m20261122_000003_points;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_members_and_auth::Migration),
             Box::new(m20261122_000002_orgs::Migration),
+            Box::new(m20261122_000003_points::Migration),
         ]
     }
 }

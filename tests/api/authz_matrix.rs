@@ -138,6 +138,27 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         ),
         op(
             M::GET,
+            "/api/v1/admin/point-rules",
+            "/api/v1/admin/point-rules".into(),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        op(
+            M::PUT,
+            "/api/v1/admin/point-rules/{source}",
+            "/api/v1/admin/point-rules/checkin".into(),
+            Some(json!({"points": 5, "daily_cap": 20, "weekly_cap": null})),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/members/{id}/points-adjustments",
+            format!("/api/v1/admin/members/{m}/points-adjustments"),
+            Some(json!({"points": 1, "reason": "测试"})),
+            [401, 403, 403, 201, 404, 201],
+        ),
+        op(
+            M::GET,
             "/api/v1/admin/members",
             "/api/v1/admin/members".into(),
             None,

@@ -35,7 +35,10 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create() -> Self {
-        let Ok(server) = std::env::var("REDTRAIL_TEST_DATABASE_URL") else {
+        let server = std::env::var("REDTRAIL_TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
+        let Some(server) = server else {
             let dir = tempfile::tempdir().expect("temp dir");
             return Self {
                 url: format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),

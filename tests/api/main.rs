@@ -13,6 +13,7 @@ mod openapi;
 mod operations;
 mod orgs;
 mod phone;
+mod points;
 mod schema;
 mod seed;
 mod tokens;

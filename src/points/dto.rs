@@ -1,0 +1,135 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::http::validate::not_blank;
+
+/// Where points come from. Each has a rule, except `adjustment` (an admin's correction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Checkin,
+    Route,
+    QuizDaily,
+    QuizExam,
+    QuizPractice,
+    Reading,
+    ReadingTime,
+    Submission,
+    VolunteerService,
+    Adjustment,
+}
+
+impl Source {
+    pub const ALL: [Source; 10] = [
+        Source::Checkin,
+        Source::Route,
+        Source::QuizDaily,
+        Source::QuizExam,
+        Source::QuizPractice,
+        Source::Reading,
+        Source::ReadingTime,
+        Source::Submission,
+        Source::VolunteerService,
+        Source::Adjustment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Checkin => "checkin",
+            Source::Route => "route",
+            Source::QuizDaily => "quiz_daily",
+            Source::QuizExam => "quiz_exam",
+            Source::QuizPractice => "quiz_practice",
+            Source::Reading => "reading",
+            Source::ReadingTime => "reading_time",
+            Source::Submission => "submission",
+            Source::VolunteerService => "volunteer_service",
+            Source::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Source::ALL.into_iter().find(|source| source.as_str() == s)
+    }
+}
+
+/// How a source pays: `points` per unit (a check-in, a correct answer, 4 minutes of reading),
+/// at most `daily_cap` a local day and `weekly_cap` a week (Monday to Sunday).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointRule {
+    pub source: Source,
+    #[schema(example = 5)]
+    pub points: i32,
+    #[schema(example = 20)]
+    pub daily_cap: Option<i32>,
+    pub weekly_cap: Option<i32>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `PUT /admin/point-rules/{source}`: the whole rule. Applies to events from now on; past
+/// payouts are never rewritten.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdatePointRule {
+    #[validate(range(min = 0, max = 1000))]
+    pub points: i32,
+    #[validate(range(min = 0, max = 100_000))]
+    pub daily_cap: Option<i32>,
+    #[validate(range(min = 0, max = 100_000))]
+    pub weekly_cap: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TodaySource {
+    pub source: Source,
+    /// Paid today (local day) from this source.
+    pub points: i32,
+    /// The daily cap, if the source has one.
+    pub cap: Option<i32>,
+}
+
+/// `GET /me/points`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyPoints {
+    /// All-time total.
+    pub total: i64,
+    /// Today's local date.
+    pub today_date: NaiveDate,
+    pub today: Vec<TodaySource>,
+}
+
+/// One ledger row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub source: Source,
+    /// What paid: a check-in id, an attempt id, ...
+    pub source_id: String,
+    pub points: i32,
+    /// The local day of the event, whose cap the points count against.
+    pub local_date: NaiveDate,
+    /// The reason, for adjustments.
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /admin/members/{id}/points-adjustments`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateAdjustment {
+    /// Positive or negative, never zero.
+    #[validate(range(min = -10_000, max = 10_000), custom(function = "non_zero"))]
+    #[schema(example = 10)]
+    pub points: i32,
+    /// Shown to the member in their ledger.
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(example = "线下志愿服务补录")]
+    pub reason: String,
+}
+
+fn non_zero(points: i32) -> Result<(), validator::ValidationError> {
+    if points == 0 {
+        return Err(validator::ValidationError::new("non_zero"));
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+use actix_web::{HttpResponse, get, post, put, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, Caller};
+use crate::clock::local_date;
+use crate::error::ApiError;
+use crate::http::ValidJson;
+use crate::http::paging::{Page, PageQuery};
+use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
+use crate::state::AppState;
+
+use super::dto::{CreateAdjustment, LedgerEntry, MyPoints, PointRule, UpdatePointRule};
+use super::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(my_points)
+        .service(my_ledger)
+        .service(list_rules)
+        .service(update_rule)
+        .service(adjust);
+}
+
+/// My total and what each source paid today (local day), with its cap.
+#[utoipa::path(
+    tag = "points",
+    operation_id = "my_points",
+    security(("bearer" = [])),
+    responses((status = 200, description = "My points", body = MyPoints), NeedsLogin)
+)]
+#[get("/me/points")]
+async fn my_points(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<MyPoints>, ApiError> {
+    let today = local_date(state.clock.now(), state.settings.timezone);
+    Ok(web::Json(
+        service::my_points(state.db.conn(), caller.member_id, today).await?,
+    ))
+}
+
+/// My ledger, newest first: every point, with what paid it.
+#[utoipa::path(
+    tag = "points",
+    operation_id = "my_points_ledger",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of ledger rows", body = Page<LedgerEntry>), NeedsLogin)
+)]
+#[get("/me/points/ledger")]
+async fn my_ledger(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<LedgerEntry>>, ApiError> {
+    Ok(web::Json(
+        service::ledger(state.db.conn(), caller.member_id, &page).await?,
+    ))
+}
+
+/// The point rules: points per unit and caps, per source.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "list_point_rules",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every rule", body = Vec<PointRule>), AdminOnly)
+)]
+#[get("/admin/point-rules")]
+async fn list_rules(
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<web::Json<Vec<PointRule>>, ApiError> {
+    Ok(web::Json(service::rules(state.db.conn()).await?))
+}
+
+/// Change a rule (platform admins only). Applies to events from now on; past payouts stay.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "update_point_rule",
+    security(("bearer" = [])),
+    params(("source" = String, Path, description = "The source, e.g. `checkin`")),
+    request_body = UpdatePointRule,
+    responses((status = 200, description = "The rule as saved", body = PointRule), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[put("/admin/point-rules/{source}")]
+async fn update_rule(
+    state: web::Data<AppState>,
+    admin: Admin,
+    source: web::Path<String>,
+    body: ValidJson<UpdatePointRule>,
+) -> Result<web::Json<PointRule>, ApiError> {
+    let rule = service::update_rule(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        &source,
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(rule))
+}
+
+/// Add or take away points, with a reason the member sees in their ledger.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "adjust_points",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Member id")),
+    request_body = CreateAdjustment,
+    responses((status = 201, description = "The ledger row", body = LedgerEntry), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[post("/admin/members/{id}/points-adjustments")]
+async fn adjust(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<CreateAdjustment>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let entry = service::adjust(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner(),
+        local_date(now, state.settings.timezone),
+        now,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(entry))
+}

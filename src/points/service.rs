@@ -1,0 +1,521 @@
+//! Paying points and reading them back.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use entity::{point_day_source, point_rules, point_totals, points_ledger};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use crate::audit::service::{Change, record};
+use crate::auth::scope::AdminScope;
+use crate::db::{Db, insert_unless_duplicate};
+use crate::error::ApiError;
+use crate::http::paging::{Page, PageQuery};
+use crate::members::service as members_service;
+
+use super::dto::{
+    CreateAdjustment, LedgerEntry, MyPoints, PointRule, Source, TodaySource, UpdatePointRule,
+};
+
+/// One event that may pay.
+pub struct Payout<'a> {
+    pub member_id: i64,
+    pub source: Source,
+    /// Unique per member and source: the same id never pays twice.
+    pub source_id: &'a str,
+    /// How many of the rule's units the event is worth (for `adjustment`: the points).
+    pub units: i32,
+    /// The local day the event happened. A payout made later (a check-in approved tomorrow)
+    /// still counts against that day's cap.
+    pub local_date: NaiveDate,
+    pub note: Option<&'a str>,
+}
+
+/// What a payout paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Awarded {
+    pub points: i32,
+    /// A cap cut the payout (maybe to 0); the event itself still succeeded.
+    pub capped: bool,
+    /// This source id had paid before; `points` is what it paid then.
+    pub replayed: bool,
+}
+
+/// The periods totals are kept for, with the first day of the one containing `day`.
+pub fn periods(day: NaiveDate) -> [(&'static str, NaiveDate); 4] {
+    let week = day - Days::new(u64::from(day.weekday().num_days_from_monday()));
+    let month = day.with_day(1).unwrap_or(day);
+    [
+        ("day", day),
+        ("week", week),
+        ("month", month),
+        ("all", NaiveDate::default()),
+    ]
+}
+
+/// Pays `payout` inside the caller's transaction: the one way points are written.
+///
+/// The member's counter row for (day, source) is locked first, so concurrent payouts to one
+/// member from one source queue and the cap holds; the ledger's unique (member, source, source
+/// id) makes a second payout of one event a replay; totals move in the same transaction.
+pub async fn award(
+    tx: &DatabaseTransaction,
+    payout: Payout<'_>,
+    now: DateTime<Utc>,
+) -> Result<Awarded, ApiError> {
+    let rule = match payout.source {
+        Source::Adjustment => None,
+        source => Some(
+            point_rules::Entity::find_by_id(source.as_str())
+                .one(tx)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no point rule for {}", source.as_str()))?,
+        ),
+    };
+    if rule.is_some() && payout.units < 0 {
+        return Err(anyhow::anyhow!("only adjustments may pay negative points").into());
+    }
+    let source = payout.source.as_str();
+    let counter_key = (payout.member_id, payout.local_date, source.to_owned());
+
+    lock_counter(tx, payout.member_id, payout.local_date, source).await?;
+    let paid_today = point_day_source::Entity::find_by_id(counter_key.clone())
+        .one(tx)
+        .await?
+        .map_or(0, |c| c.points);
+
+    let mut pay = rule
+        .as_ref()
+        .map_or(payout.units, |r| r.points.saturating_mul(payout.units));
+    let mut capped = false;
+    if let Some(rule) = &rule {
+        let mut left = rule.daily_cap.map(|cap| cap - paid_today);
+        if let Some(weekly) = rule.weekly_cap {
+            let week_left =
+                weekly - paid_this_week(tx, payout.member_id, source, payout.local_date).await?;
+            left = Some(left.map_or(week_left, |l| std::cmp::min(l, week_left)));
+        }
+        if let Some(left) = left.map(|l| std::cmp::max(l, 0))
+            && pay > left
+        {
+            pay = left;
+            capped = true;
+        }
+    }
+
+    let row = points_ledger::ActiveModel {
+        member_id: Set(payout.member_id),
+        source: Set(source.to_owned()),
+        source_id: Set(payout.source_id.to_owned()),
+        points: Set(pay),
+        local_date: Set(payout.local_date),
+        note: Set(payout.note.map(str::to_owned)),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    if insert_unless_duplicate(tx, row).await?.is_none() {
+        let earlier = points_ledger::Entity::find()
+            .filter(points_ledger::Column::MemberId.eq(payout.member_id))
+            .filter(points_ledger::Column::Source.eq(source))
+            .filter(points_ledger::Column::SourceId.eq(payout.source_id))
+            .one(tx)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("a payout conflicted but is not in the ledger"))?;
+        return Ok(Awarded {
+            points: earlier.points,
+            capped: false,
+            replayed: true,
+        });
+    }
+    if pay != 0 {
+        point_day_source::Entity::update_many()
+            .col_expr(
+                point_day_source::Column::Points,
+                Expr::col(point_day_source::Column::Points).add(pay),
+            )
+            .filter(point_day_source::Column::MemberId.eq(payout.member_id))
+            .filter(point_day_source::Column::LocalDate.eq(payout.local_date))
+            .filter(point_day_source::Column::Source.eq(source))
+            .exec(tx)
+            .await?;
+        for (period, start) in periods(payout.local_date) {
+            add_to_total(tx, period, start, payout.member_id, pay).await?;
+        }
+    }
+    Ok(Awarded {
+        points: pay,
+        capped,
+        replayed: false,
+    })
+}
+
+/// Creates the member's (day, source) counter if absent and takes its row lock, in one
+/// statement (an upsert that changes nothing). One statement matters on MySQL: inserting and
+/// catching the duplicate leaves a shared lock that two racers then both try to upgrade, which
+/// deadlocks. SQLite's IMMEDIATE transaction already holds the database. Read the counter after
+/// this: the read then sees the latest committed count.
+async fn lock_counter(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    day: NaiveDate,
+    source: &str,
+) -> Result<(), ApiError> {
+    let counter = point_day_source::ActiveModel {
+        member_id: Set(member_id),
+        local_date: Set(day),
+        source: Set(source.to_owned()),
+        points: Set(0),
+    };
+    point_day_source::Entity::insert(counter)
+        .on_conflict(
+            OnConflict::columns([
+                point_day_source::Column::MemberId,
+                point_day_source::Column::LocalDate,
+                point_day_source::Column::Source,
+            ])
+            // Qualified: in PostgreSQL a bare `points` could also mean the proposed row's.
+            .value(
+                point_day_source::Column::Points,
+                Expr::col((point_day_source::Entity, point_day_source::Column::Points)),
+            )
+            .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+    Ok(())
+}
+
+async fn paid_this_week(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    source: &str,
+    day: NaiveDate,
+) -> Result<i32, ApiError> {
+    let (_, monday) = periods(day)[1];
+    let rows = point_day_source::Entity::find()
+        .filter(point_day_source::Column::MemberId.eq(member_id))
+        .filter(point_day_source::Column::Source.eq(source))
+        .filter(point_day_source::Column::LocalDate.gte(monday))
+        .filter(point_day_source::Column::LocalDate.lt(monday + Days::new(7)))
+        .all(tx)
+        .await?;
+    Ok(rows.iter().map(|r| r.points).sum())
+}
+
+/// `points += delta` on one total, creating it if absent. Update first: the row usually exists.
+async fn add_to_total(
+    tx: &DatabaseTransaction,
+    period: &str,
+    start: NaiveDate,
+    member_id: i64,
+    delta: i32,
+) -> Result<(), ApiError> {
+    let bump = || {
+        point_totals::Entity::update_many()
+            .col_expr(
+                point_totals::Column::Points,
+                Expr::col(point_totals::Column::Points).add(delta),
+            )
+            .filter(point_totals::Column::Period.eq(period))
+            .filter(point_totals::Column::PeriodStart.eq(start))
+            .filter(point_totals::Column::MemberId.eq(member_id))
+            .exec(tx)
+    };
+    if bump().await?.rows_affected > 0 {
+        return Ok(());
+    }
+    let row = point_totals::ActiveModel {
+        period: Set(period.to_owned()),
+        period_start: Set(start),
+        member_id: Set(member_id),
+        points: Set(delta),
+    };
+    if insert_unless_duplicate(tx, row).await?.is_none() {
+        // Another payout created it between our update and insert.
+        bump().await?;
+    }
+    Ok(())
+}
+
+fn rule_dto(r: point_rules::Model) -> Option<PointRule> {
+    Some(PointRule {
+        source: Source::parse(&r.source)?,
+        points: r.points,
+        daily_cap: r.daily_cap,
+        weekly_cap: r.weekly_cap,
+        updated_at: r.updated_at,
+    })
+}
+
+pub async fn rules(conn: &impl ConnectionTrait) -> Result<Vec<PointRule>, ApiError> {
+    let rows = point_rules::Entity::find()
+        .order_by_asc(point_rules::Column::Source)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().filter_map(rule_dto).collect())
+}
+
+/// Changes a rule for events from now on. Platform admins only: rules are the same everywhere.
+pub async fn update_rule(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    source: &str,
+    edit: UpdatePointRule,
+    now: DateTime<Utc>,
+) -> Result<PointRule, ApiError> {
+    if !scope.is_platform() {
+        return Err(ApiError::Forbidden);
+    }
+    let edit = &edit;
+    db.write(|tx| async move {
+        let rule = point_rules::Entity::find_by_id(source)
+            .one(tx.as_ref())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let before = json!({"source": rule.source, "points": rule.points, "daily_cap": rule.daily_cap, "weekly_cap": rule.weekly_cap});
+        let mut row: point_rules::ActiveModel = rule.into();
+        row.points = Set(edit.points);
+        row.daily_cap = Set(edit.daily_cap);
+        row.weekly_cap = Set(edit.weekly_cap);
+        row.updated_by = Set(Some(actor));
+        row.updated_at = Set(Some(now));
+        let saved = row.update(tx.as_ref()).await?;
+        record(
+            tx.as_ref(),
+            Change {
+                actor_id: actor,
+                action: "point_rule.update",
+                entity_type: "point_rule",
+                // Rules are keyed by source; the source is in the summaries.
+                entity_id: 0,
+                scope_path: None,
+                before: Some(before),
+                after: Some(json!({"source": saved.source, "points": saved.points, "daily_cap": saved.daily_cap, "weekly_cap": saved.weekly_cap})),
+            },
+            now,
+        )
+        .await?;
+        rule_dto(saved).ok_or(ApiError::NotFound)
+    })
+    .await
+}
+
+pub async fn my_points(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    today: NaiveDate,
+) -> Result<MyPoints, ApiError> {
+    let total =
+        point_totals::Entity::find_by_id(("all".to_owned(), NaiveDate::default(), member_id))
+            .one(conn)
+            .await?
+            .map_or(0, |t| i64::from(t.points));
+    let paid: HashMap<String, i32> = point_day_source::Entity::find()
+        .filter(point_day_source::Column::MemberId.eq(member_id))
+        .filter(point_day_source::Column::LocalDate.eq(today))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.source, c.points))
+        .collect();
+    let mut today_sources: Vec<TodaySource> = rules(conn)
+        .await?
+        .into_iter()
+        .map(|r| TodaySource {
+            source: r.source,
+            points: paid.get(r.source.as_str()).copied().unwrap_or(0),
+            cap: r.daily_cap,
+        })
+        .collect();
+    if let Some(adjusted) = paid.get(Source::Adjustment.as_str()).filter(|p| **p != 0) {
+        today_sources.push(TodaySource {
+            source: Source::Adjustment,
+            points: *adjusted,
+            cap: None,
+        });
+    }
+    Ok(MyPoints {
+        total,
+        today_date: today,
+        today: today_sources,
+    })
+}
+
+fn entry_dto(r: points_ledger::Model) -> LedgerEntry {
+    LedgerEntry {
+        id: r.id,
+        source: Source::parse(&r.source).unwrap_or(Source::Adjustment),
+        source_id: r.source_id,
+        points: r.points,
+        local_date: r.local_date,
+        note: r.note,
+        created_at: r.created_at,
+    }
+}
+
+/// The member's ledger, newest first.
+pub async fn ledger(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    page: &PageQuery,
+) -> Result<Page<LedgerEntry>, ApiError> {
+    let mut query =
+        points_ledger::Entity::find().filter(points_ledger::Column::MemberId.eq(member_id));
+    if let Some(after) = page.after()? {
+        query = query.filter(points_ledger::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(points_ledger::Column::Id)
+        .limit(page.limit() + 1)
+        .all(conn)
+        .await?;
+    Ok(Page::from_rows(rows, page.limit(), |r| r.id, entry_dto))
+}
+
+/// An admin's correction, paid through the ledger like everything else, with its reason.
+pub async fn adjust(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    member_id: i64,
+    adjustment: CreateAdjustment,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<LedgerEntry, ApiError> {
+    let adjustment = &adjustment;
+    let source_id = uuid::Uuid::new_v4().simple().to_string();
+    let source_id = &source_id;
+    db.write(|tx| async move {
+        let (_, org) = members_service::find_in_scope(tx.as_ref(), scope, member_id).await?;
+        let reason = adjustment.reason.trim();
+        let payout = Payout {
+            member_id,
+            source: Source::Adjustment,
+            source_id,
+            units: adjustment.points,
+            local_date: today,
+            note: Some(reason),
+        };
+        award(&tx, payout, now).await?;
+        record(
+            tx.as_ref(),
+            Change {
+                actor_id: actor,
+                action: "points.adjust",
+                entity_type: "member",
+                entity_id: member_id,
+                scope_path: org.as_ref().map(|o| o.path.as_str()),
+                before: None,
+                after: Some(json!({"points": adjustment.points, "reason": reason})),
+            },
+            now,
+        )
+        .await?;
+        let row = points_ledger::Entity::find()
+            .filter(points_ledger::Column::MemberId.eq(member_id))
+            .filter(points_ledger::Column::Source.eq(Source::Adjustment.as_str()))
+            .filter(points_ledger::Column::SourceId.eq(source_id.as_str()))
+            .one(tx.as_ref())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the adjustment is not in the ledger"))?;
+        Ok(entry_dto(row))
+    })
+    .await
+}
+
+/// Recomputes every counter and total from the ledger and lists where the kept values differ.
+/// Reads the ledger in id order, a chunk at a time, so memory holds only the sums.
+pub async fn verify(conn: &impl ConnectionTrait) -> Result<Vec<String>, ApiError> {
+    let mut day_source: BTreeMap<(i64, NaiveDate, String), i64> = BTreeMap::new();
+    let mut totals: BTreeMap<(String, NaiveDate, i64), i64> = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let rows = points_ledger::Entity::find()
+            .filter(points_ledger::Column::Id.gt(after))
+            .order_by_asc(points_ledger::Column::Id)
+            .limit(10_000)
+            .all(conn)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for r in rows {
+            *day_source
+                .entry((r.member_id, r.local_date, r.source.clone()))
+                .or_default() += i64::from(r.points);
+            for (period, start) in periods(r.local_date) {
+                *totals
+                    .entry((period.to_owned(), start, r.member_id))
+                    .or_default() += i64::from(r.points);
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let kept_counters = point_day_source::Entity::find().all(conn).await?;
+    let mut seen = std::collections::BTreeSet::new();
+    for c in kept_counters {
+        let key = (c.member_id, c.local_date, c.source.clone());
+        let expected = day_source.get(&key).copied().unwrap_or(0);
+        if expected != i64::from(c.points) {
+            problems.push(format!(
+                "member {} {} {}: counter {} but the ledger says {expected}",
+                c.member_id, c.local_date, c.source, c.points
+            ));
+        }
+        seen.insert(key);
+    }
+    for (key, expected) in day_source
+        .iter()
+        .filter(|(k, v)| **v != 0 && !seen.contains(*k))
+    {
+        problems.push(format!(
+            "member {} {} {}: no counter but the ledger says {expected}",
+            key.0, key.1, key.2
+        ));
+    }
+    let kept_totals = point_totals::Entity::find().all(conn).await?;
+    let mut seen = std::collections::BTreeSet::new();
+    for t in kept_totals {
+        let key = (t.period.clone(), t.period_start, t.member_id);
+        let expected = totals.get(&key).copied().unwrap_or(0);
+        if expected != i64::from(t.points) {
+            problems.push(format!(
+                "member {} {} from {}: total {} but the ledger says {expected}",
+                t.member_id, t.period, t.period_start, t.points
+            ));
+        }
+        seen.insert(key);
+    }
+    for (key, expected) in totals
+        .iter()
+        .filter(|(k, v)| **v != 0 && !seen.contains(*k))
+    {
+        problems.push(format!(
+            "member {} {} from {}: no total but the ledger says {expected}",
+            key.2, key.0, key.1
+        ));
+    }
+    Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        // 2026-11-22 is a Sunday.
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let [d, w, m, a] = periods(day);
+        assert_eq!(d, ("day", day));
+        assert_eq!(w, ("week", NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()));
+        assert_eq!(m, ("month", NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()));
+        assert_eq!(a.0, "all");
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(periods(monday)[1].1, monday);
+    }
+}
