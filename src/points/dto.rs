@@ -133,3 +133,102 @@ fn non_zero(points: i32) -> Result<(), validator::ValidationError> {
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Today (local).
+    Day,
+    /// This week, Monday to Sunday (local).
+    Week,
+    /// This calendar month (local).
+    Month,
+    /// All time.
+    #[default]
+    All,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::All => "all",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardScope {
+    #[default]
+    Global,
+    /// One org and everything below it: `org_id`, or the caller's own org.
+    Org,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeaderboardQuery {
+    /// `global` (default) or `org`.
+    pub scope: Option<BoardScope>,
+    /// With `scope=org`; defaults to the caller's org.
+    pub org_id: Option<i64>,
+    /// `day`, `week`, `month` or `all` (default).
+    pub period: Option<Period>,
+    /// How many from the top: default 20, at most 100.
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ranked {
+    /// Ties share a rank, and the next rank skips: 1, 1, 3.
+    pub rank: u64,
+    pub member_id: i64,
+    pub nickname: Option<String>,
+    pub points: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyRank {
+    pub rank: u64,
+    pub points: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Leaderboard {
+    pub period: Period,
+    /// The first local day of the period.
+    pub period_start: NaiveDate,
+    pub items: Vec<Ranked>,
+    /// The caller's own place, listed or not.
+    pub me: MyRank,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgLeaderboardQuery {
+    /// Its child orgs are ranked.
+    pub parent_id: i64,
+    /// `day`, `week`, `month` or `all` (default).
+    pub period: Option<Period>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgRanked {
+    pub rank: u64,
+    pub org_id: i64,
+    pub name: String,
+    /// Members in the org and below it.
+    pub member_count: u64,
+    /// Points per member in the period, members with none included (比学习: size does not win).
+    pub average_points: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgLeaderboard {
+    pub period: Period,
+    pub period_start: NaiveDate,
+    pub items: Vec<OrgRanked>,
+}

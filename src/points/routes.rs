@@ -9,7 +9,10 @@ use crate::http::paging::{Page, PageQuery};
 use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
-use super::dto::{CreateAdjustment, LedgerEntry, MyPoints, PointRule, UpdatePointRule};
+use super::dto::{
+    CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints, OrgLeaderboard,
+    OrgLeaderboardQuery, PointRule, UpdatePointRule,
+};
 use super::service;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -17,7 +20,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_ledger)
         .service(list_rules)
         .service(update_rule)
-        .service(adjust);
+        .service(adjust)
+        .service(leaderboard)
+        .service(org_leaderboard);
 }
 
 /// My total and what each source paid today (local day), with its cap.
@@ -128,4 +133,56 @@ async fn adjust(
     )
     .await?;
     Ok(HttpResponse::Created().json(entry))
+}
+
+/// Members ranked by points in a local period (比学习), globally or within an org subtree, with
+/// the caller's own rank. Ties share a rank: 1, 1, 3.
+#[utoipa::path(
+    tag = "points",
+    operation_id = "leaderboard",
+    security(("bearer" = [])),
+    params(LeaderboardQuery),
+    responses(
+        (status = 200, description = "The top of the board and my place", body = Leaderboard),
+        (status = 404, description = "`not_found`: no such org", body = crate::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: `scope=org` without `org_id` for a member in no org", body = crate::error::ErrorBody),
+        NeedsLogin,
+    )
+)]
+#[get("/leaderboards")]
+async fn leaderboard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<LeaderboardQuery>,
+) -> Result<web::Json<Leaderboard>, ApiError> {
+    let today = local_date(state.clock.now(), state.settings.timezone);
+    let board =
+        service::leaderboard(state.db.conn(), caller.member_id, query.into_inner(), today).await?;
+    Ok(web::Json(board))
+}
+
+/// The child orgs of a parent ranked by average points per member, members with no points
+/// included, so a big org does not win by size.
+#[utoipa::path(
+    tag = "points",
+    operation_id = "org_leaderboard",
+    security(("bearer" = [])),
+    params(OrgLeaderboardQuery),
+    responses(
+        (status = 200, description = "The child orgs, best average first", body = OrgLeaderboard),
+        (status = 404, description = "`not_found`: no such org", body = crate::error::ErrorBody),
+        (status = 422, description = "`validation_failed`: a query parameter is invalid", body = crate::error::ErrorBody),
+        NeedsLogin,
+    )
+)]
+#[get("/leaderboards/orgs")]
+async fn org_leaderboard(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    query: web::Query<OrgLeaderboardQuery>,
+) -> Result<web::Json<OrgLeaderboard>, ApiError> {
+    let today = local_date(state.clock.now(), state.settings.timezone);
+    Ok(web::Json(
+        service::org_leaderboard(state.db.conn(), query.into_inner(), today).await?,
+    ))
 }

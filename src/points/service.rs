@@ -2,23 +2,27 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use entity::{point_day_source, point_rules, point_totals, points_ledger};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use entity::{
+    members, org_members, orgs, point_day_source, point_rules, point_totals, points_ledger,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
 use crate::audit::service::{Change, record};
-use crate::auth::scope::AdminScope;
+use crate::auth::scope::{AdminScope, subtree_range};
 use crate::db::{Db, insert_unless_duplicate};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{Page, PageQuery};
 use crate::members::service as members_service;
 
 use super::dto::{
-    CreateAdjustment, LedgerEntry, MyPoints, PointRule, Source, TodaySource, UpdatePointRule,
+    BoardScope, CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints, MyRank,
+    OrgLeaderboard, OrgLeaderboardQuery, OrgRanked, Period, PointRule, Ranked, Source, TodaySource,
+    UpdatePointRule,
 };
 
 /// One event that may pay.
@@ -502,9 +506,195 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<Vec<String>, ApiError
     Ok(problems)
 }
 
+fn period_start(period: Period, today: NaiveDate) -> NaiveDate {
+    let [day, week, month, all] = periods(today);
+    match period {
+        Period::Day => day.1,
+        Period::Week => week.1,
+        Period::Month => month.1,
+        Period::All => all.1,
+    }
+}
+
+/// Members whose org lies in the subtree at `path`, as a subquery.
+fn members_under(path: &str) -> sea_orm::sea_query::SelectStatement {
+    let (start, end) = subtree_range(path);
+    Query::select()
+        .column((org_members::Entity, org_members::Column::MemberId))
+        .from(org_members::Entity)
+        .inner_join(
+            orgs::Entity,
+            Expr::col((orgs::Entity, orgs::Column::Id))
+                .equals((org_members::Entity, org_members::Column::OrgId)),
+        )
+        .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).gte(start))
+        .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).lt(end))
+        .to_owned()
+}
+
+/// Competition ranks for a list sorted by points, highest first: ties share, the next skips.
+pub fn competition_ranks(points: &[i64]) -> Vec<u64> {
+    let mut ranks = Vec::with_capacity(points.len());
+    for (i, p) in points.iter().enumerate() {
+        let rank = if i > 0 && points[i - 1] == *p {
+            ranks[i - 1]
+        } else {
+            i as u64 + 1
+        };
+        ranks.push(rank);
+    }
+    ranks
+}
+
+pub async fn leaderboard(
+    conn: &impl ConnectionTrait,
+    caller_id: i64,
+    query: LeaderboardQuery,
+    today: NaiveDate,
+) -> Result<Leaderboard, ApiError> {
+    let period = query.period.unwrap_or_default();
+    let start = period_start(period, today);
+    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let mut scope = Condition::all()
+        .add(point_totals::Column::Period.eq(period.as_str()))
+        .add(point_totals::Column::PeriodStart.eq(start));
+    if query.scope.unwrap_or_default() == BoardScope::Org {
+        let org_id = match query.org_id {
+            Some(id) => id,
+            None => org_members::Entity::find_by_id(caller_id)
+                .one(conn)
+                .await?
+                .map(|m| m.org_id)
+                .ok_or_else(|| ApiError::field("org_id", FieldIssue::new("required")))?,
+        };
+        let org = orgs::Entity::find_by_id(org_id)
+            .one(conn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        scope = scope.add(point_totals::Column::MemberId.in_subquery(members_under(&org.path)));
+    }
+
+    let top = point_totals::Entity::find()
+        .filter(scope.clone())
+        .order_by_desc(point_totals::Column::Points)
+        .order_by_asc(point_totals::Column::MemberId)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let nicknames: HashMap<i64, Option<String>> = members::Entity::find()
+        .filter(members::Column::Id.is_in(top.iter().map(|t| t.member_id).collect::<Vec<_>>()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.nickname))
+        .collect();
+    let points: Vec<i64> = top.iter().map(|t| i64::from(t.points)).collect();
+    let items = top
+        .iter()
+        .zip(competition_ranks(&points))
+        .map(|(t, rank)| Ranked {
+            rank,
+            member_id: t.member_id,
+            nickname: nicknames.get(&t.member_id).cloned().flatten(),
+            points: i64::from(t.points),
+        })
+        .collect();
+
+    let mine = point_totals::Entity::find_by_id((period.as_str().to_owned(), start, caller_id))
+        .one(conn)
+        .await?
+        .map_or(0, |t| t.points);
+    let ahead = point_totals::Entity::find()
+        .filter(scope)
+        .filter(point_totals::Column::Points.gt(mine))
+        .count(conn)
+        .await?;
+    Ok(Leaderboard {
+        period,
+        period_start: start,
+        items,
+        me: MyRank {
+            rank: ahead + 1,
+            points: i64::from(mine),
+        },
+    })
+}
+
+/// The child orgs of `parent_id`, by average points per member in the period.
+pub async fn org_leaderboard(
+    conn: &impl ConnectionTrait,
+    query: OrgLeaderboardQuery,
+    today: NaiveDate,
+) -> Result<OrgLeaderboard, ApiError> {
+    let period = query.period.unwrap_or_default();
+    let start = period_start(period, today);
+    orgs::Entity::find_by_id(query.parent_id)
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let children = orgs::Entity::find()
+        .filter(orgs::Column::ParentId.eq(query.parent_id))
+        .order_by_asc(orgs::Column::Id)
+        .all(conn)
+        .await?;
+    let mut rows = Vec::with_capacity(children.len());
+    for child in children {
+        let member_count = org_members::Entity::find()
+            .filter(org_members::Column::MemberId.in_subquery(members_under(&child.path)))
+            .count(conn)
+            .await?;
+        // Summed here, not in SQL: SUM's type differs by backend (MySQL answers DECIMAL).
+        let total: i64 = point_totals::Entity::find()
+            .filter(point_totals::Column::Period.eq(period.as_str()))
+            .filter(point_totals::Column::PeriodStart.eq(start))
+            .filter(point_totals::Column::MemberId.in_subquery(members_under(&child.path)))
+            .all(conn)
+            .await?
+            .iter()
+            .map(|t| i64::from(t.points))
+            .sum();
+        let average = if member_count == 0 {
+            0.0
+        } else {
+            total as f64 / member_count as f64
+        };
+        rows.push((child, member_count, average));
+    }
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.id.cmp(&b.0.id)));
+    let mut items: Vec<OrgRanked> = Vec::with_capacity(rows.len());
+    for (i, (org, member_count, average)) in rows.into_iter().enumerate() {
+        let rank = match items.last() {
+            Some(prev) if prev.average_points == average => prev.rank,
+            _ => i as u64 + 1,
+        };
+        items.push(OrgRanked {
+            rank,
+            org_id: org.id,
+            name: org.name,
+            member_count,
+            average_points: (average * 100.0).round() / 100.0,
+        });
+    }
+    Ok(OrgLeaderboard {
+        period,
+        period_start: start,
+        items,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ties_share_a_rank_and_the_next_rank_skips() {
+        assert_eq!(
+            competition_ranks(&[30, 20, 20, 10, 10, 10, 5]),
+            [1, 2, 2, 4, 4, 4, 7]
+        );
+        assert_eq!(competition_ranks(&[7, 7]), [1, 1]);
+        assert!(competition_ranks(&[]).is_empty());
+    }
 
     #[test]
     fn weeks_start_on_monday_and_months_on_the_first() {

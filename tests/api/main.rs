@@ -8,6 +8,7 @@ mod admin_login;
 mod admin_members;
 mod authz_matrix;
 mod http_contract;
+mod leaderboards;
 mod me;
 mod openapi;
 mod operations;

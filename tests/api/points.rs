@@ -14,7 +14,7 @@ use crate::helpers::{TestApp, assert_error, spawn_app};
 
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
-async fn pay(
+pub async fn pay(
     db: &Db,
     app: &TestApp,
     member_id: i64,
@@ -38,7 +38,7 @@ async fn pay(
     .expect("award")
 }
 
-fn today(app: &TestApp) -> NaiveDate {
+pub fn today(app: &TestApp) -> NaiveDate {
     local_date(app.clock.now(), SHANGHAI)
 }
 
