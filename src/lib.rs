@@ -4,6 +4,7 @@
 //! (rules and queries) and `dto.rs` (request and response types).
 pub mod audit;
 pub mod auth;
+pub mod badges;
 pub mod clock;
 pub mod commands;
 pub mod config;

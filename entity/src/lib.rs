@@ -4,6 +4,7 @@ pub mod prelude;
 
 pub mod audit_log;
 pub mod login_failures;
+pub mod member_badges;
 pub mod member_roles;
 pub mod members;
 pub mod org_invites;

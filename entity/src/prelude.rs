@@ -2,6 +2,7 @@
 
 pub use super::audit_log::Entity as AuditLog;
 pub use super::login_failures::Entity as LoginFailures;
+pub use super::member_badges::Entity as MemberBadges;
 pub use super::member_roles::Entity as MemberRoles;
 pub use super::members::Entity as Members;
 pub use super::org_invites::Entity as OrgInvites;

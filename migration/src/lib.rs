@@ -6,6 +6,7 @@ mod columns;
 mod m20261122_000001_members_and_auth;
 mod m20261122_000002_orgs;
 mod m20261122_000003_points;
+mod m20261122_000004_badges;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_members_and_auth::Migration),
             Box::new(m20261122_000002_orgs::Migration),
             Box::new(m20261122_000003_points::Migration),
+            Box::new(m20261122_000004_badges::Migration),
         ]
     }
 }

@@ -40,13 +40,15 @@ pub struct Payout<'a> {
 }
 
 /// What a payout paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Awarded {
     pub points: i32,
     /// A cap cut the payout (maybe to 0); the event itself still succeeded.
     pub capped: bool,
     /// This source id had paid before; `points` is what it paid then.
     pub replayed: bool,
+    /// Badges this payout earned.
+    pub badges: Vec<&'static str>,
 }
 
 /// The periods totals are kept for, with the first day of the one containing `day`.
@@ -133,6 +135,7 @@ pub async fn award(
             points: earlier.points,
             capped: false,
             replayed: true,
+            badges: Vec::new(),
         });
     }
     if pay != 0 {
@@ -150,10 +153,13 @@ pub async fn award(
             add_to_total(tx, period, start, payout.member_id, pay).await?;
         }
     }
+    let badges =
+        crate::badges::service::after_payout(tx, payout.member_id, payout.source, now).await?;
     Ok(Awarded {
         points: pay,
         capped,
         replayed: false,
+        badges,
     })
 }
 

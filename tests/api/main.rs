@@ -7,6 +7,7 @@ mod helpers;
 mod admin_login;
 mod admin_members;
 mod authz_matrix;
+mod badges;
 mod http_contract;
 mod leaderboards;
 mod me;
