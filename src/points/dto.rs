@@ -114,6 +114,14 @@ pub struct LedgerEntry {
     pub created_at: DateTime<Utc>,
 }
 
+/// What an adjustment answers: the ledger row, and what it paid, as every paying response does.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Adjusted {
+    #[serde(flatten)]
+    pub entry: LedgerEntry,
+    pub points_awarded: i32,
+}
+
 /// `POST /admin/members/{id}/points-adjustments`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateAdjustment {

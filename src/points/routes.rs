@@ -10,8 +10,8 @@ use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{
-    CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints, OrgLeaderboard,
-    OrgLeaderboardQuery, PointRule, UpdatePointRule,
+    Adjusted, CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints,
+    OrgLeaderboard, OrgLeaderboardQuery, PointRule, UpdatePointRule,
 };
 use super::service;
 
@@ -112,7 +112,7 @@ async fn update_rule(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Member id")),
     request_body = CreateAdjustment,
-    responses((status = 201, description = "The ledger row", body = LedgerEntry), AdminOnly, InScope, JsonBodyErrors)
+    responses((status = 201, description = "The ledger row and what it paid", body = Adjusted), AdminOnly, InScope, JsonBodyErrors)
 )]
 #[post("/admin/members/{id}/points-adjustments")]
 async fn adjust(

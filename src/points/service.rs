@@ -20,9 +20,9 @@ use crate::http::paging::{Page, PageQuery};
 use crate::members::service as members_service;
 
 use super::dto::{
-    BoardScope, CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints, MyRank,
-    OrgLeaderboard, OrgLeaderboardQuery, OrgRanked, Period, PointRule, Ranked, Source, TodaySource,
-    UpdatePointRule,
+    Adjusted, BoardScope, CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints,
+    MyRank, OrgLeaderboard, OrgLeaderboardQuery, OrgRanked, Period, PointRule, Ranked, Source,
+    TodaySource, UpdatePointRule,
 };
 
 /// One event that may pay.
@@ -396,7 +396,7 @@ pub async fn adjust(
     adjustment: CreateAdjustment,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<LedgerEntry, ApiError> {
+) -> Result<Adjusted, ApiError> {
     let adjustment = &adjustment;
     let source_id = uuid::Uuid::new_v4().simple().to_string();
     let source_id = &source_id;
@@ -411,7 +411,7 @@ pub async fn adjust(
             local_date: today,
             note: Some(reason),
         };
-        award(&tx, payout, now).await?;
+        let awarded = award(&tx, payout, now).await?;
         record(
             tx.as_ref(),
             Change {
@@ -433,7 +433,10 @@ pub async fn adjust(
             .one(tx.as_ref())
             .await?
             .ok_or_else(|| anyhow::anyhow!("the adjustment is not in the ledger"))?;
-        Ok(entry_dto(row))
+        Ok(Adjusted {
+            entry: entry_dto(row),
+            points_awarded: awarded.points,
+        })
     })
     .await
 }

@@ -86,6 +86,10 @@ async fn adjustments_pay_through_the_ledger_with_their_reason() {
         (entry["source"].as_str(), entry["points"].as_i64()),
         (Some("adjustment"), Some(15))
     );
+    assert_eq!(
+        entry["points_awarded"], 15,
+        "a paying response says what it paid"
+    );
     app.post(
         &path,
         &json!({"points": -5, "reason": "重复录入"}),
