@@ -197,6 +197,12 @@ pub enum ApiError {
     /// 409 `org.already_member`: the member already belongs to an org; leave it first.
     #[error("already a member of an org")]
     AlreadyInOrg,
+    /// 422 `idempotency.key_reused`: the key came with another request before.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// 409 `idempotency.in_progress`: the first request with this key is still running.
+    #[error("idempotent request in progress")]
+    IdempotencyInProgress,
     /// 429 `rate_limited`, with `Retry-After` in seconds.
     #[error("rate limited for {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
@@ -241,6 +247,8 @@ impl ApiError {
             ApiError::InviteExpired => "invite.expired",
             ApiError::InviteUsedUp => "invite.used_up",
             ApiError::AlreadyInOrg => "org.already_member",
+            ApiError::IdempotencyKeyReused => "idempotency.key_reused",
+            ApiError::IdempotencyInProgress => "idempotency.in_progress",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
             ApiError::WechatUnavailable => "wechat.unavailable",
@@ -273,6 +281,14 @@ impl ApiError {
             ApiError::MethodNotAllowed => ("不支持该请求方法", "Method not allowed"),
             ApiError::Conflict => ("与现有数据冲突", "This conflicts with existing data"),
             ApiError::InviteNotFound => ("邀请码不存在", "No such invite code"),
+            ApiError::IdempotencyKeyReused => (
+                "该幂等键已用于另一个请求",
+                "This Idempotency-Key was used with a different request",
+            ),
+            ApiError::IdempotencyInProgress => (
+                "相同的请求正在处理中，请稍后重试",
+                "The first request with this Idempotency-Key is still running; retry shortly",
+            ),
             ApiError::InviteExpired => ("邀请码已过期", "The invite code has expired"),
             ApiError::InviteUsedUp => ("邀请码已达使用上限", "The invite code has been used up"),
             ApiError::AlreadyInOrg => (
@@ -377,7 +393,8 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::InviteNotFound => StatusCode::NOT_FOUND,
             ApiError::InviteExpired | ApiError::InviteUsedUp => StatusCode::GONE,
-            ApiError::AlreadyInOrg => StatusCode::CONFLICT,
+            ApiError::AlreadyInOrg | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

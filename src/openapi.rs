@@ -157,3 +157,41 @@ impl IntoResponses for InScope {
         )])
     }
 }
+
+/// What an operation that takes `Idempotency-Key` may answer besides its own responses.
+pub struct Idempotent;
+
+impl IntoResponses for Idempotent {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&[(
+            "409",
+            "`idempotency.in_progress`: the first request with this `Idempotency-Key` is still running",
+        )])
+    }
+}
+
+/// The `Idempotency-Key` header, for `params(..., IdempotencyHeader)`.
+pub struct IdempotencyHeader;
+
+impl utoipa::IntoParams for IdempotencyHeader {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Any string of at most 128 characters. The same member and key within 24 h replay the \
+                     first successful answer (with `Idempotent-Replayed: true`) and do nothing again; a \
+                     failed attempt is not remembered; the same key with a different request is 422 \
+                     `idempotency.key_reused`.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(128))))
+                .build(),
+        ]
+    }
+}

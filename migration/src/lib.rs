@@ -7,6 +7,7 @@ mod m20261122_000001_members_and_auth;
 mod m20261122_000002_orgs;
 mod m20261122_000003_points;
 mod m20261122_000004_badges;
+mod m20261122_000005_idempotency;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_orgs::Migration),
             Box::new(m20261122_000003_points::Migration),
             Box::new(m20261122_000004_badges::Migration),
+            Box::new(m20261122_000005_idempotency::Migration),
         ]
     }
 }

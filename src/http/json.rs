@@ -6,6 +6,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::heade
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use sha2::Digest;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldErrors, FieldIssue};
@@ -13,18 +14,27 @@ use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
 
-pub struct ValidJson<T>(pub T);
+pub struct ValidJson<T> {
+    value: T,
+    fingerprint: String,
+}
 
 impl<T> ValidJson<T> {
     pub fn into_inner(self) -> T {
-        self.0
+        self.value
+    }
+
+    /// SHA-256 of the body as canonical JSON (keys sorted, no spacing): equal for equal bodies
+    /// however they were written. Idempotency keys compare it.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 }
 
 impl<T> Deref for ValidJson<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.0
+        &self.value
     }
 }
 
@@ -58,24 +68,21 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            let value: T = parse(&body)?;
+            let (value, fingerprint) = parse::<T>(&body)?;
             value.validate()?;
-            Ok(ValidJson(value))
+            Ok(ValidJson { value, fingerprint })
         })
     }
 }
 
 /// Syntax errors are 400; well-formed JSON of the wrong shape is 422 naming the field.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let fingerprint = fingerprint(&json);
+    let value = serde_path_to_error::deserialize(json).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if !inner.is_data() {
-            return ApiError::BadRequest(inner.to_string());
-        }
-        let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message);
+        let message = e.into_inner().to_string();
         let path = if path == "." { String::new() } else { path };
         let (field, issue) = match message
             .strip_prefix("missing field `")
@@ -94,8 +101,42 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::Validation(FieldErrors::from([(field, vec![issue])]))
     })?;
-    de.end().map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(value)
+    Ok((value, fingerprint))
+}
+
+fn fingerprint(json: &serde_json::Value) -> String {
+    fn write(v: &serde_json::Value, out: &mut Vec<u8>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push(b'{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend(serde_json::to_vec(k).unwrap_or_default());
+                    out.push(b':');
+                    write(&map[k], out);
+                }
+                out.push(b'}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(item, out);
+                }
+                out.push(b']');
+            }
+            scalar => out.extend(serde_json::to_vec(scalar).unwrap_or_default()),
+        }
+    }
+    let mut canonical = Vec::new();
+    write(json, &mut canonical);
+    hex::encode(sha2::Sha256::digest(&canonical))
 }
 
 #[cfg(test)]
@@ -127,5 +168,14 @@ mod tests {
             Err(ApiError::Validation(f)) => assert_eq!(f["code"][0].code, "invalid_type"),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_key_order_and_spacing_only() {
+        let (_, a) = parse::<Probe>(br#"{"code": "x", "n": [1, {"b": 2, "a": 1}]}"#).unwrap();
+        let (_, b) = parse::<Probe>(br#"{"n":[1,{"a":1,"b":2}],"code":"x"}"#).unwrap();
+        let (_, c) = parse::<Probe>(br#"{"code": "y"}"#).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
     }
 }

@@ -1,3 +1,4 @@
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -5,8 +6,11 @@ use crate::auth::{Admin, Caller};
 use crate::clock::local_date;
 use crate::error::ApiError;
 use crate::http::ValidJson;
+use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
+use crate::openapi::{
+    AdminOnly, IdempotencyHeader, Idempotent, InScope, JsonBodyErrors, NeedsLogin,
+};
 use crate::state::AppState;
 
 use super::dto::{
@@ -105,34 +109,55 @@ async fn update_rule(
     Ok(web::Json(rule))
 }
 
-/// Add or take away points, with a reason the member sees in their ledger.
+/// Add or take away points, with a reason the member sees in their ledger. Send an
+/// `Idempotency-Key` so a double submit pays once.
 #[utoipa::path(
     tag = "admin",
     operation_id = "adjust_points",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Member id")),
+    params(("id" = i64, Path, description = "Member id"), IdempotencyHeader),
     request_body = CreateAdjustment,
-    responses((status = 201, description = "The ledger row and what it paid", body = Adjusted), AdminOnly, InScope, JsonBodyErrors)
+    responses(
+        (status = 201, description = "The ledger row and what it paid", body = Adjusted),
+        AdminOnly, InScope, JsonBodyErrors, Idempotent,
+    )
 )]
 #[post("/admin/members/{id}/points-adjustments")]
 async fn adjust(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
+    key: IdempotencyKey,
     body: ValidJson<CreateAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let entry = service::adjust(
+    let fingerprint = body.fingerprint().to_owned();
+    let (state, admin, member_id) = (&state, &admin, id.into_inner());
+    idempotency::once(
         &state.db,
         admin.member_id,
-        &admin.scope,
-        id.into_inner(),
-        body.into_inner(),
-        local_date(now, state.settings.timezone),
+        &key,
+        &fingerprint,
         now,
+        || async move {
+            let today = local_date(now, state.settings.timezone);
+            let adjusted = service::adjust(
+                &state.db,
+                admin.member_id,
+                &admin.scope,
+                member_id,
+                body.into_inner(),
+                today,
+                now,
+            )
+            .await?;
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(adjusted).map_err(anyhow::Error::from)?,
+            ))
+        },
     )
-    .await?;
-    Ok(HttpResponse::Created().json(entry))
+    .await
 }
 
 /// Members ranked by points in a local period (比学习), globally or within an org subtree, with

@@ -9,6 +9,7 @@ mod admin_members;
 mod authz_matrix;
 mod badges;
 mod http_contract;
+mod idempotency;
 mod leaderboards;
 mod me;
 mod openapi;
