@@ -127,6 +127,8 @@ impl FieldIssue {
             }
             ("non_zero", Lang::Zh) => "不能为 0".into(),
             ("non_zero", Lang::En) => "must not be 0".into(),
+            ("coordinates", Lang::Zh) => "lat 与 lng 须同时给出且在有效范围内".into(),
+            ("coordinates", Lang::En) => "lat and lng go together, within range".into(),
             ("cursor", Lang::Zh) => "分页游标无效".into(),
             ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
             ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),

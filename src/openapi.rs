@@ -25,6 +25,7 @@ use crate::error::ErrorBody;
         (name = "auth", description = "Logging in and tokens"),
         (name = "me", description = "The calling member"),
         (name = "orgs", description = "Joining and leaving an organisation"),
+        (name = "sites", description = "Red sites and the nearby search"),
         (name = "points", description = "The points ledger: totals, today's payouts and caps"),
         (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),
         (name = "ops", description = "Health, readiness and metrics"),

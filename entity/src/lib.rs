@@ -16,3 +16,4 @@ pub mod point_rules;
 pub mod point_totals;
 pub mod points_ledger;
 pub mod refresh_tokens;
+pub mod sites;

@@ -14,3 +14,4 @@ pub use super::point_rules::Entity as PointRules;
 pub use super::point_totals::Entity as PointTotals;
 pub use super::points_ledger::Entity as PointsLedger;
 pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::sites::Entity as Sites;

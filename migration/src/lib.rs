@@ -8,6 +8,7 @@ mod m20261122_000002_orgs;
 mod m20261122_000003_points;
 mod m20261122_000004_badges;
 mod m20261122_000005_idempotency;
+mod m20261122_000006_sites;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_points::Migration),
             Box::new(m20261122_000004_badges::Migration),
             Box::new(m20261122_000005_idempotency::Migration),
+            Box::new(m20261122_000006_sites::Migration),
         ]
     }
 }

@@ -23,8 +23,17 @@ impl PageQuery {
         self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
     }
 
+    /// The position the page starts at, for lists paged by position.
+    pub fn offset(&self) -> Result<u64, ApiError> {
+        self.decoded("off:").map(|o| o.unwrap_or(0).max(0) as u64)
+    }
+
     /// The id the page starts after, if any.
     pub fn after(&self) -> Result<Option<i64>, ApiError> {
+        self.decoded("id:")
+    }
+
+    fn decoded(&self, kind: &str) -> Result<Option<i64>, ApiError> {
         let Some(cursor) = &self.cursor else {
             return Ok(None);
         };
@@ -32,7 +41,7 @@ impl PageQuery {
             .decode(cursor)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("id:").and_then(|n| n.parse().ok()))
+            .and_then(|s| s.strip_prefix(kind).and_then(|n| n.parse().ok()))
             .map(Some)
             .ok_or_else(|| ApiError::field("cursor", FieldIssue::new("cursor")))
     }
@@ -69,6 +78,18 @@ impl<T> Page<T> {
             next_cursor,
         }
     }
+}
+
+/// For lists in computed order (nearest first): the cursor is the position.
+pub fn offset_cursor(offset: u64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("off:{offset}"))
+}
+
+/// Like [`cut`], for lists paged by position.
+pub fn cut_offset<R>(mut rows: Vec<R>, limit: u64) -> (Vec<R>, bool) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    (rows, more)
 }
 
 fn cursor_for(id: i64) -> String {

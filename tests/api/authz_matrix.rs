@@ -84,6 +84,14 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         .await
         .unwrap();
     let invite = invite["id"].as_i64().unwrap();
+    let site_body = json!({"name": "矩阵测试遗址", "category": "other", "lat": 22.9, "lng": 113.3});
+    let site: serde_json::Value = app
+        .post("/api/v1/admin/sites", &site_body, Some(&root.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let site = site["id"].as_i64().unwrap();
 
     use Method as M;
     let operations = vec![
@@ -156,6 +164,27 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             format!("/api/v1/admin/members/{m}/points-adjustments"),
             Some(json!({"points": 1, "reason": "测试"})),
             [401, 403, 403, 201, 404, 201],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/sites",
+            "/api/v1/admin/sites".into(),
+            Some(site_body.clone()),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
+            M::PATCH,
+            "/api/v1/admin/sites/{id}",
+            format!("/api/v1/admin/sites/{site}"),
+            Some(json!({"radius_m": 250})),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/admin/sites/{id}",
+            format!("/api/v1/admin/sites/{site}"),
+            None,
+            [401, 403, 403, 403, 403, 204],
         ),
         op(
             M::GET,

@@ -19,5 +19,6 @@ mod phone;
 mod points;
 mod schema;
 mod seed;
+mod sites;
 mod tokens;
 mod wechat_login;

@@ -1,0 +1,145 @@
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, Caller};
+use crate::error::ApiError;
+use crate::http::ValidJson;
+use crate::http::paging::{Page, PageQuery};
+use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
+use crate::state::AppState;
+
+use super::dto::{NewSite, Site, SiteSearch, UpdateSite};
+use super::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(search_sites)
+        .service(get_site)
+        .service(create_site)
+        .service(update_site)
+        .service(delete_site);
+}
+
+/// Sites to visit. With `lat` and `lng` (GCJ-02): those within `within_m` (default 5,000 m, at
+/// most 50,000 m), nearest first, each with `distance_m`. Without them: all, in id order.
+#[utoipa::path(
+    tag = "sites",
+    operation_id = "search_sites",
+    security(("bearer" = [])),
+    params(SiteSearch, PageQuery),
+    responses(
+        (status = 200, description = "A page of sites", body = Page<Site>),
+        (status = 422, description = "`validation_failed`: only one of `lat`/`lng`, or out of range", body = crate::error::ErrorBody),
+        NeedsLogin,
+    )
+)]
+#[get("/sites")]
+async fn search_sites(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    search: web::Query<SiteSearch>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Site>>, ApiError> {
+    Ok(web::Json(
+        service::search(state.db.conn(), search.into_inner(), &page).await?,
+    ))
+}
+
+#[utoipa::path(
+    tag = "sites",
+    operation_id = "get_site",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Site id")),
+    responses(
+        (status = 200, description = "The site", body = Site),
+        (status = 404, description = "`not_found`: no such site, or hidden", body = crate::error::ErrorBody),
+        NeedsLogin,
+    )
+)]
+#[get("/sites/{id}")]
+async fn get_site(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<Site>, ApiError> {
+    Ok(web::Json(
+        service::get(state.db.conn(), id.into_inner()).await?,
+    ))
+}
+
+/// Add a site (platform admins).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "create_site",
+    security(("bearer" = [])),
+    request_body = NewSite,
+    responses((status = 201, description = "Created", body = Site), AdminOnly, JsonBodyErrors)
+)]
+#[post("/admin/sites")]
+async fn create_site(
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: ValidJson<NewSite>,
+) -> Result<HttpResponse, ApiError> {
+    let site = service::create(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(site))
+}
+
+/// Edit a site (platform admins).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "update_site",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Site id")),
+    request_body = UpdateSite,
+    responses((status = 200, description = "The site as saved", body = Site), AdminOnly, InScope, JsonBodyErrors)
+)]
+#[patch("/admin/sites/{id}")]
+async fn update_site(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<UpdateSite>,
+) -> Result<web::Json<Site>, ApiError> {
+    let site = service::update(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(site))
+}
+
+/// Remove a site (platform admins). Soft: its check-ins keep it.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "delete_site",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Site id")),
+    responses((status = 204, description = "Removed"), AdminOnly, InScope)
+)]
+#[delete("/admin/sites/{id}")]
+async fn delete_site(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    service::delete(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,337 @@
+//! Sites and the nearby search.
+use chrono::{DateTime, Utc};
+use entity::sites;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::audit::service::{Change, record};
+use crate::auth::scope::AdminScope;
+use crate::db::Db;
+use crate::error::{ApiError, FieldIssue};
+use crate::geo::{Point, bounding_box, distance_m};
+use crate::http::paging::{self, Page, PageQuery};
+
+use super::dto::{
+    DEFAULT_RADIUS_M, NewSite, Site, SiteCategory, SiteSearch, SiteStatus, UpdateSite,
+};
+
+/// The search radius when none is asked for, and the most that may be.
+pub const DEFAULT_WITHIN_M: f64 = 5_000.0;
+pub const MAX_WITHIN_M: f64 = 50_000.0;
+
+const ACTIVE: &str = "active";
+const HIDDEN: &str = "hidden";
+
+fn status_str(status: SiteStatus) -> &'static str {
+    match status {
+        SiteStatus::Active => ACTIVE,
+        SiteStatus::Hidden => HIDDEN,
+    }
+}
+
+pub fn to_dto(s: sites::Model, distance_m: Option<f64>) -> Site {
+    Site {
+        category: SiteCategory::parse(&s.category).unwrap_or(SiteCategory::Other),
+        status: if s.status == HIDDEN {
+            SiteStatus::Hidden
+        } else {
+            SiteStatus::Active
+        },
+        id: s.id,
+        name: s.name,
+        description: s.description,
+        address: s.address,
+        region: s.region,
+        lat: s.lat,
+        lng: s.lng,
+        radius_m: s.radius_m,
+        opening_hours: s.opening_hours,
+        cover_media_id: s.cover_media_id,
+        distance_m: distance_m.map(|d| d.round()),
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    }
+}
+
+/// Sites members may see and check in at.
+fn open() -> Condition {
+    Condition::all()
+        .add(sites::Column::Status.eq(ACTIVE))
+        .add(sites::Column::DeletedAt.is_null())
+}
+
+/// An open site, or `not_found`.
+pub async fn find_open(conn: &impl ConnectionTrait, id: i64) -> Result<sites::Model, ApiError> {
+    sites::Entity::find_by_id(id)
+        .filter(open())
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// With `lat`/`lng`: the open sites within `within_m`, nearest first. The database narrows to a
+/// bounding box on the (lat, lng) index; only those rows get an exact distance.
+pub async fn search(
+    conn: &impl ConnectionTrait,
+    search: SiteSearch,
+    page: &PageQuery,
+) -> Result<Page<Site>, ApiError> {
+    let mut filter = open();
+    if let Some(q) = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        filter = filter.add(
+            Condition::any()
+                .add(sites::Column::Name.contains(q))
+                .add(sites::Column::Address.contains(q)),
+        );
+    }
+    if let Some(category) = search.category {
+        filter = filter.add(sites::Column::Category.eq(category.as_str()));
+    }
+    let centre = match (search.lat, search.lng) {
+        (Some(lat), Some(lng))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng) =>
+        {
+            Point { lat, lng }
+        }
+        (None, None) => {
+            let mut query = sites::Entity::find().filter(filter);
+            if let Some(after) = page.after()? {
+                query = query.filter(sites::Column::Id.gt(after));
+            }
+            let rows = query
+                .order_by_asc(sites::Column::Id)
+                .limit(page.limit() + 1)
+                .all(conn)
+                .await?;
+            return Ok(Page::from_rows(
+                rows,
+                page.limit(),
+                |s| s.id,
+                |s| to_dto(s, None),
+            ));
+        }
+        _ => return Err(ApiError::field("lat", FieldIssue::new("coordinates"))),
+    };
+    let within = search
+        .within_m
+        .unwrap_or(DEFAULT_WITHIN_M)
+        .clamp(1.0, MAX_WITHIN_M);
+    let (min_lat, max_lat, min_lng, max_lng) = bounding_box(centre, within);
+    let candidates = sites::Entity::find()
+        .filter(filter)
+        .filter(sites::Column::Lat.between(min_lat, max_lat))
+        .filter(sites::Column::Lng.between(min_lng, max_lng))
+        .all(conn)
+        .await?;
+    let mut near: Vec<(f64, sites::Model)> = candidates
+        .into_iter()
+        .map(|s| {
+            (
+                distance_m(
+                    centre,
+                    Point {
+                        lat: s.lat,
+                        lng: s.lng,
+                    },
+                ),
+                s,
+            )
+        })
+        .filter(|(d, _)| *d <= within)
+        .collect();
+    near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+    let start = page.offset()?;
+    let rest: Vec<(f64, sites::Model)> = near.into_iter().skip(start as usize).collect();
+    let (rows, more) = paging::cut_offset(rest, page.limit());
+    Ok(Page {
+        items: rows.into_iter().map(|(d, s)| to_dto(s, Some(d))).collect(),
+        next_cursor: more.then(|| paging::offset_cursor(start + page.limit())),
+    })
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Site, ApiError> {
+    Ok(to_dto(find_open(conn, id).await?, None))
+}
+
+fn summary(s: &sites::Model) -> serde_json::Value {
+    serde_json::to_value(to_dto(s.clone(), None)).unwrap_or_default()
+}
+
+/// Sites are shared by every org: only platform admins manage them.
+fn platform_only(scope: &AdminScope) -> Result<(), ApiError> {
+    if scope.is_platform() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+async fn audit(
+    conn: &impl ConnectionTrait,
+    actor: i64,
+    action: &str,
+    id: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let change = Change {
+        actor_id: actor,
+        action,
+        entity_type: "site",
+        entity_id: id,
+        scope_path: None,
+        before,
+        after,
+    };
+    record(conn, change, now).await
+}
+
+pub async fn create(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    new: NewSite,
+    now: DateTime<Utc>,
+) -> Result<Site, ApiError> {
+    platform_only(scope)?;
+    let new = &new;
+    db.write(|tx| async move {
+        let created = sites::ActiveModel {
+            name: Set(new.name.trim().to_owned()),
+            description: Set(new.description.clone()),
+            address: Set(new.address.clone()),
+            region: Set(new.region.clone()),
+            category: Set(new.category.as_str().to_owned()),
+            lat: Set(new.lat),
+            lng: Set(new.lng),
+            radius_m: Set(new.radius_m.unwrap_or(DEFAULT_RADIUS_M)),
+            opening_hours: Set(new.opening_hours.clone()),
+            cover_media_id: Set(new.cover_media_id),
+            status: Set(status_str(new.status.unwrap_or(SiteStatus::Active)).to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            ..Default::default()
+        }
+        .insert(tx.as_ref())
+        .await?;
+        audit(
+            tx.as_ref(),
+            actor,
+            "site.create",
+            created.id,
+            None,
+            Some(summary(&created)),
+            now,
+        )
+        .await?;
+        Ok(to_dto(created, None))
+    })
+    .await
+}
+
+pub async fn update(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    id: i64,
+    edit: UpdateSite,
+    now: DateTime<Utc>,
+) -> Result<Site, ApiError> {
+    platform_only(scope)?;
+    let edit = &edit;
+    db.write(|tx| async move {
+        let site = sites::Entity::find_by_id(id)
+            .filter(sites::Column::DeletedAt.is_null())
+            .one(tx.as_ref())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let before = summary(&site);
+        let mut row: sites::ActiveModel = site.into();
+        if let Some(v) = &edit.name {
+            row.name = Set(v.trim().to_owned());
+        }
+        if let Some(v) = &edit.description {
+            row.description = Set(Some(v.clone()));
+        }
+        if let Some(v) = &edit.address {
+            row.address = Set(Some(v.clone()));
+        }
+        if let Some(v) = &edit.region {
+            row.region = Set(Some(v.clone()));
+        }
+        if let Some(v) = edit.category {
+            row.category = Set(v.as_str().to_owned());
+        }
+        if let Some(v) = edit.lat {
+            row.lat = Set(v);
+        }
+        if let Some(v) = edit.lng {
+            row.lng = Set(v);
+        }
+        if let Some(v) = edit.radius_m {
+            row.radius_m = Set(v);
+        }
+        if let Some(v) = &edit.opening_hours {
+            row.opening_hours = Set(Some(v.clone()));
+        }
+        if let Some(v) = edit.cover_media_id {
+            row.cover_media_id = Set(Some(v));
+        }
+        if let Some(v) = edit.status {
+            row.status = Set(status_str(v).to_owned());
+        }
+        row.updated_at = Set(now);
+        let saved = row.update(tx.as_ref()).await?;
+        audit(
+            tx.as_ref(),
+            actor,
+            "site.update",
+            id,
+            Some(before),
+            Some(summary(&saved)),
+            now,
+        )
+        .await?;
+        Ok(to_dto(saved, None))
+    })
+    .await
+}
+
+/// Soft delete: the site disappears for members; check-ins keep their site.
+pub async fn delete(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    platform_only(scope)?;
+    db.write(|tx| async move {
+        let site = sites::Entity::find_by_id(id)
+            .filter(sites::Column::DeletedAt.is_null())
+            .one(tx.as_ref())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let before = summary(&site);
+        let mut row: sites::ActiveModel = site.into();
+        row.status = Set(HIDDEN.to_owned());
+        row.deleted_at = Set(Some(now));
+        row.updated_at = Set(now);
+        row.update(tx.as_ref()).await?;
+        audit(
+            tx.as_ref(),
+            actor,
+            "site.delete",
+            id,
+            Some(before),
+            None,
+            now,
+        )
+        .await
+    })
+    .await
+}
