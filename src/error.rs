@@ -129,6 +129,10 @@ impl FieldIssue {
             ("non_zero", Lang::En) => "must not be 0".into(),
             ("coordinates", Lang::Zh) => "lat 与 lng 须同时给出且在有效范围内".into(),
             ("coordinates", Lang::En) => "lat and lng go together, within range".into(),
+            ("captured_window", Lang::Zh) => "须在过去 24 小时内，且不晚于现在 5 分钟".into(),
+            ("captured_window", Lang::En) => {
+                "must be within the last 24 hours and at most 5 minutes ahead".into()
+            }
             ("cursor", Lang::Zh) => "分页游标无效".into(),
             ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
             ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),
@@ -205,6 +209,12 @@ pub enum ApiError {
     /// 409 `idempotency.in_progress`: the first request with this key is still running.
     #[error("idempotent request in progress")]
     IdempotencyInProgress,
+    /// 422 `checkin.too_far`, with `details: {distance_m, radius_m}`.
+    #[error("too far from the site")]
+    CheckinTooFar { distance_m: f64, radius_m: i32 },
+    /// 409 `checkin.already_today`: one check-in per site per local day, whatever its status.
+    #[error("already checked in here today")]
+    AlreadyCheckedIn,
     /// 429 `rate_limited`, with `Retry-After` in seconds.
     #[error("rate limited for {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
@@ -250,6 +260,8 @@ impl ApiError {
             ApiError::InviteUsedUp => "invite.used_up",
             ApiError::AlreadyInOrg => "org.already_member",
             ApiError::IdempotencyKeyReused => "idempotency.key_reused",
+            ApiError::CheckinTooFar { .. } => "checkin.too_far",
+            ApiError::AlreadyCheckedIn => "checkin.already_today",
             ApiError::IdempotencyInProgress => "idempotency.in_progress",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
@@ -283,6 +295,13 @@ impl ApiError {
             ApiError::MethodNotAllowed => ("不支持该请求方法", "Method not allowed"),
             ApiError::Conflict => ("与现有数据冲突", "This conflicts with existing data"),
             ApiError::InviteNotFound => ("邀请码不存在", "No such invite code"),
+            ApiError::CheckinTooFar { .. } => (
+                "距离遗址太远，请走近后再打卡",
+                "Too far from the site; move closer and try again",
+            ),
+            ApiError::AlreadyCheckedIn => {
+                ("今天已在这里打过卡了", "You already checked in here today")
+            }
             ApiError::IdempotencyKeyReused => (
                 "该幂等键已用于另一个请求",
                 "This Idempotency-Key was used with a different request",
@@ -336,6 +355,12 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
             ApiError::RateLimited { retry_after_secs } => {
                 json!({ "retry_after": retry_after_secs })
+            }
+            ApiError::CheckinTooFar {
+                distance_m,
+                radius_m,
+            } => {
+                json!({ "distance_m": distance_m, "radius_m": radius_m })
             }
             _ => json!({}),
         }
@@ -396,7 +421,10 @@ impl ResponseError for ApiError {
             ApiError::NotFound | ApiError::InviteNotFound => StatusCode::NOT_FOUND,
             ApiError::InviteExpired | ApiError::InviteUsedUp => StatusCode::GONE,
             ApiError::AlreadyInOrg | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
-            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyReused | ApiError::CheckinTooFar { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::AlreadyCheckedIn => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -24,7 +24,7 @@ use crate::http::{metrics::Metrics, observe};
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
-use crate::{audit, auth, badges, members, openapi, ops, orgs, points, sites};
+use crate::{audit, auth, badges, checkins, members, openapi, ops, orgs, points, sites};
 
 /// Every documented route. The spec and the server both come from this one registration.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(points::routes::configure)
             .configure(badges::routes::configure)
             .configure(sites::routes::configure)
+            .configure(checkins::routes::configure)
             .configure(audit::routes::configure),
     );
     ops::routes::configure(cfg);

@@ -3,6 +3,7 @@
 pub mod prelude;
 
 pub mod audit_log;
+pub mod checkins;
 pub mod idempotency_keys;
 pub mod login_failures;
 pub mod member_badges;

@@ -28,6 +28,8 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::checkins::Entity")]
+    Checkins,
     #[sea_orm(has_many = "super::member_badges::Entity")]
     MemberBadges,
     #[sea_orm(has_many = "super::member_roles::Entity")]
@@ -40,6 +42,12 @@ pub enum Relation {
     PointsLedger,
     #[sea_orm(has_many = "super::refresh_tokens::Entity")]
     RefreshTokens,
+}
+
+impl Related<super::checkins::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Checkins.def()
+    }
 }
 
 impl Related<super::member_badges::Entity> for Entity {

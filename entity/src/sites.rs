@@ -27,6 +27,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::checkins::Entity")]
+    Checkins,
+}
+
+impl Related<super::checkins::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Checkins.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

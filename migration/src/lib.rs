@@ -9,6 +9,7 @@ mod m20261122_000003_points;
 mod m20261122_000004_badges;
 mod m20261122_000005_idempotency;
 mod m20261122_000006_sites;
+mod m20261122_000007_checkins;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_badges::Migration),
             Box::new(m20261122_000005_idempotency::Migration),
             Box::new(m20261122_000006_sites::Migration),
+            Box::new(m20261122_000007_checkins::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! What an admin may see and touch: everything (platform admin) or a set of org subtrees.
 //! Services check every id and filter every list against it; the handler never decides.
-use entity::orgs;
+use entity::{org_members, orgs};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::ApiError;
@@ -26,7 +27,33 @@ pub fn in_subtree<C: ColumnTrait>(col: C, path: &str) -> Condition {
     Condition::all().add(col.gte(start)).add(col.lt(end))
 }
 
+/// The ids of members whose org lies in the subtree at `path`, as a subquery.
+pub fn members_under(path: &str) -> SelectStatement {
+    let (start, end) = subtree_range(path);
+    Query::select()
+        .column((org_members::Entity, org_members::Column::MemberId))
+        .from(org_members::Entity)
+        .inner_join(
+            orgs::Entity,
+            Expr::col((orgs::Entity, orgs::Column::Id))
+                .equals((org_members::Entity, org_members::Column::OrgId)),
+        )
+        .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).gte(start))
+        .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).lt(end))
+        .to_owned()
+}
+
 impl AdminScope {
+    /// A filter keeping rows whose member column `col` names a member inside the scope.
+    pub fn member_filter<C: ColumnTrait + Copy>(&self, col: C) -> Condition {
+        match self {
+            AdminScope::Platform => Condition::all(),
+            AdminScope::Orgs(roots) => roots.iter().fold(Condition::any(), |any, root| {
+                any.add(col.in_subquery(members_under(root)))
+            }),
+        }
+    }
+
     /// The scope the roles give, if any: `None` means the caller is no admin at all.
     pub async fn of(
         conn: &impl ConnectionTrait,

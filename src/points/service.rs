@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use entity::{
     members, org_members, orgs, point_day_source, point_rules, point_totals, points_ledger,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::service::{Change, record};
-use crate::auth::scope::{AdminScope, subtree_range};
+use crate::auth::scope::{AdminScope, members_under};
 use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{Page, PageQuery};
@@ -523,22 +523,6 @@ fn period_start(period: Period, today: NaiveDate) -> NaiveDate {
         Period::Month => month.1,
         Period::All => all.1,
     }
-}
-
-/// Members whose org lies in the subtree at `path`, as a subquery.
-fn members_under(path: &str) -> sea_orm::sea_query::SelectStatement {
-    let (start, end) = subtree_range(path);
-    Query::select()
-        .column((org_members::Entity, org_members::Column::MemberId))
-        .from(org_members::Entity)
-        .inner_join(
-            orgs::Entity,
-            Expr::col((orgs::Entity, orgs::Column::Id))
-                .equals((org_members::Entity, org_members::Column::OrgId)),
-        )
-        .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).gte(start))
-        .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).lt(end))
-        .to_owned()
 }
 
 /// Competition ranks for a list sorted by points, highest first: ties share, the next skips.

@@ -92,6 +92,7 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         .await
         .unwrap();
     let site = site["id"].as_i64().unwrap();
+    let flagged = flagged_checkin(&app, &root, &target).await;
 
     use Method as M;
     let operations = vec![
@@ -188,6 +189,21 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         ),
         op(
             M::GET,
+            "/api/v1/admin/checkins",
+            "/api/v1/admin/checkins?status=flagged".into(),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        // Decided by the target's admin first, so the platform admin (allowed) finds it decided.
+        op(
+            M::POST,
+            "/api/v1/admin/checkins/{id}/review",
+            format!("/api/v1/admin/checkins/{flagged}/review"),
+            Some(json!({"decision": "approve"})),
+            [401, 403, 403, 200, 404, 409],
+        ),
+        op(
+            M::GET,
             "/api/v1/admin/members",
             "/api/v1/admin/members".into(),
             None,
@@ -275,4 +291,43 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         missing.is_empty(),
         "admin operations missing from the authorization matrix: {missing:?}"
     );
+}
+
+/// A check-in by `member` flagged for impossible travel: Panyu two hours ago, Beijing now.
+async fn flagged_checkin(
+    app: &crate::helpers::TestApp,
+    root: &crate::helpers::Session,
+    member: &crate::helpers::Session,
+) -> i64 {
+    let mut sites = Vec::new();
+    for (name, lat, lng) in [
+        ("矩阵番禺", 22.9375, 113.3842),
+        ("矩阵北京", 39.9087, 116.3975),
+    ] {
+        let body = json!({"name": name, "category": "other", "lat": lat, "lng": lng});
+        let site: Value = app
+            .post("/api/v1/admin/sites", &body, Some(&root.access_token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        sites.push(site["id"].as_i64().unwrap());
+    }
+    let earlier = (app.clock_now() - chrono::Duration::hours(2)).to_rfc3339();
+    let first = json!({"site_id": sites[0], "lat": 22.9375, "lng": 113.3842, "accuracy_m": 5.0, "captured_at": earlier});
+    assert_eq!(
+        app.post("/api/v1/checkins", &first, Some(&member.access_token))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let second = json!({"site_id": sites[1], "lat": 39.9087, "lng": 116.3975, "accuracy_m": 5.0});
+    let flagged: Value = app
+        .post("/api/v1/checkins", &second, Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(flagged["status"], "flagged");
+    flagged["id"].as_i64().unwrap()
 }

@@ -1,0 +1,125 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, Caller};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::ValidJson;
+use crate::http::idempotency::{self, IdempotencyKey};
+use crate::http::paging::{Page, PageQuery};
+use crate::openapi::{
+    AdminOnly, IdempotencyHeader, Idempotent, InScope, JsonBodyErrors, NeedsLogin,
+};
+use crate::state::AppState;
+
+use super::dto::{CheckinFilter, CheckinResult, CheckinView, NewCheckin, Review};
+use super::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(check_in)
+        .service(list_checkins)
+        .service(review_checkin);
+}
+
+/// Check in at a site. The server measures the distance (allowing for up to 100 m of the
+/// reported accuracy), decides the local day from `captured_at`, flags implausible travel for
+/// review, and pays points for accepted check-ins. Send an `Idempotency-Key`: phones retry.
+#[utoipa::path(
+    tag = "checkins",
+    operation_id = "check_in",
+    security(("bearer" = [])),
+    params(IdempotencyHeader),
+    request_body = NewCheckin,
+    responses(
+        (status = 201, description = "Recorded: `accepted` (paid) or `flagged` (for review)", body = CheckinResult),
+        (status = 404, description = "`not_found`: no such open site", body = ErrorBody),
+        (status = 409, description = "`checkin.already_today`: already checked in at this site this local day; or `idempotency.in_progress`", body = ErrorBody),
+        (status = 422, description = "`checkin.too_far` with `details: {distance_m, radius_m}`; `validation_failed` (e.g. `captured_at` out of bounds); `idempotency.key_reused`", body = ErrorBody),
+        NeedsLogin, JsonBodyErrors, Idempotent,
+    )
+)]
+#[post("/checkins")]
+async fn check_in(
+    state: web::Data<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: ValidJson<NewCheckin>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let fingerprint = body.fingerprint().to_owned();
+    let state = &state;
+    idempotency::once(
+        &state.db,
+        caller.member_id,
+        &key,
+        &fingerprint,
+        now,
+        || async move {
+            let result = service::check_in(
+                &state.db,
+                caller.member_id,
+                body.into_inner(),
+                now,
+                state.settings.timezone,
+            )
+            .await?;
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(result).map_err(anyhow::Error::from)?,
+            ))
+        },
+    )
+    .await
+}
+
+/// Check-ins of members in the caller's scope, newest first; `?status=flagged` is the review queue.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "list_checkins",
+    security(("bearer" = [])),
+    params(CheckinFilter, PageQuery),
+    responses((status = 200, description = "A page of check-ins", body = Page<CheckinView>), AdminOnly)
+)]
+#[get("/admin/checkins")]
+async fn list_checkins(
+    state: web::Data<AppState>,
+    admin: Admin,
+    filter: web::Query<CheckinFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<CheckinView>>, ApiError> {
+    let page =
+        service::list_for_admin(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?;
+    Ok(web::Json(page))
+}
+
+/// Approve (pay, count for routes) or reject a flagged check-in of a member in scope.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "review_checkin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Check-in id")),
+    request_body = Review,
+    responses(
+        (status = 200, description = "The check-in as decided", body = CheckinView),
+        (status = 409, description = "`conflict`: the check-in is not waiting for review", body = ErrorBody),
+        AdminOnly, InScope, JsonBodyErrors,
+    )
+)]
+#[post("/admin/checkins/{id}/review")]
+async fn review_checkin(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: ValidJson<Review>,
+) -> Result<web::Json<CheckinView>, ApiError> {
+    let view = service::review(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        id.into_inner(),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(view))
+}

@@ -1,0 +1,288 @@
+//! Verifying, recording and reviewing check-ins.
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use entity::{checkins, sites};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use crate::audit::service::{Change, record};
+use crate::auth::scope::AdminScope;
+use crate::clock::local_date;
+use crate::db::{Db, insert_unless_duplicate};
+use crate::error::{ApiError, FieldIssue};
+use crate::geo::{Point, distance_m};
+use crate::http::paging::{Page, PageQuery};
+use crate::members::service as members_service;
+use crate::points::dto::Source;
+use crate::points::service::{Awarded, Payout, award};
+use crate::sites::service as sites_service;
+
+use super::dto::{
+    CheckinFilter, CheckinResult, CheckinStatus, CheckinView, Decision, NewCheckin, Review,
+};
+
+/// How much of the phone's reported accuracy is allowed for, at most.
+const MAX_ACCURACY_ALLOWANCE_M: f64 = 100.0;
+/// Offline check-ins may be submitted this late...
+const MAX_CAPTURE_AGE: Duration = Duration::hours(24);
+/// ...and phone clocks may run this far ahead.
+const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
+/// Faster than this between two check-ins is not a hike.
+const MAX_PLAUSIBLE_KMH: f64 = 300.0;
+
+fn round_dm(metres: f64) -> f64 {
+    (metres * 10.0).round() / 10.0
+}
+
+/// Why a check-in looks implausible, judged against the member's previous one.
+async fn implausibility(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    site_id: i64,
+    here: Point,
+    at: DateTime<Utc>,
+) -> Result<Option<&'static str>, ApiError> {
+    let previous = checkins::Entity::find()
+        .filter(checkins::Column::MemberId.eq(member_id))
+        .filter(checkins::Column::CapturedAt.lte(at))
+        .filter(checkins::Column::Status.ne(CheckinStatus::Rejected.as_str()))
+        .order_by_desc(checkins::Column::CapturedAt)
+        .limit(1)
+        .one(tx)
+        .await?;
+    let Some(prev) = previous else {
+        return Ok(None);
+    };
+    // A phone replaying one fix everywhere reports the same coordinates to the last digit.
+    if prev.site_id != site_id && prev.lat == here.lat && prev.lng == here.lng {
+        return Ok(Some("repeated_coordinates"));
+    }
+    let metres = distance_m(
+        Point {
+            lat: prev.lat,
+            lng: prev.lng,
+        },
+        here,
+    );
+    let seconds = (at - prev.captured_at).num_milliseconds() as f64 / 1000.0;
+    let kmh = if seconds > 0.0 {
+        metres / seconds * 3.6
+    } else if metres > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    };
+    Ok((kmh > MAX_PLAUSIBLE_KMH).then_some("impossible_travel"))
+}
+
+async fn pay(
+    tx: &DatabaseTransaction,
+    checkin: &checkins::Model,
+    now: DateTime<Utc>,
+) -> Result<Awarded, ApiError> {
+    let source_id = checkin.id.to_string();
+    let payout = Payout {
+        member_id: checkin.member_id,
+        source: Source::Checkin,
+        source_id: &source_id,
+        units: 1,
+        // The day the member was there, so a late approval counts against that day's cap.
+        local_date: checkin.local_date,
+        note: None,
+    };
+    let awarded = award(tx, payout, now).await?;
+    let mut row: checkins::ActiveModel = checkin.clone().into();
+    row.points_awarded = Set(awarded.points);
+    row.update(tx).await?;
+    Ok(awarded)
+}
+
+/// Verifies and records a check-in, and pays it if it is plausible.
+pub async fn check_in(
+    db: &Db,
+    member_id: i64,
+    new: NewCheckin,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<CheckinResult, ApiError> {
+    let captured_at = new.captured_at.unwrap_or(now);
+    if captured_at < now - MAX_CAPTURE_AGE || captured_at > now + MAX_CLOCK_SKEW {
+        return Err(ApiError::field(
+            "captured_at",
+            FieldIssue::new("captured_window"),
+        ));
+    }
+    let site = sites_service::find_open(db.conn(), new.site_id).await?;
+    let here = Point {
+        lat: new.lat,
+        lng: new.lng,
+    };
+    let distance = distance_m(
+        here,
+        Point {
+            lat: site.lat,
+            lng: site.lng,
+        },
+    );
+    if distance - new.accuracy_m.min(MAX_ACCURACY_ALLOWANCE_M) > f64::from(site.radius_m) {
+        return Err(ApiError::CheckinTooFar {
+            distance_m: round_dm(distance),
+            radius_m: site.radius_m,
+        });
+    }
+    let day = local_date(captured_at, tz);
+    let (new, site) = (&new, &site);
+    db.write(|tx| async move {
+        let flag = implausibility(&tx, member_id, site.id, here, captured_at).await?;
+        let status = if flag.is_some() {
+            CheckinStatus::Flagged
+        } else {
+            CheckinStatus::Accepted
+        };
+        let row = checkins::ActiveModel {
+            member_id: Set(member_id),
+            site_id: Set(site.id),
+            lat: Set(new.lat),
+            lng: Set(new.lng),
+            accuracy_m: Set(new.accuracy_m),
+            distance_m: Set(round_dm(distance)),
+            local_date: Set(day),
+            captured_at: Set(captured_at),
+            status: Set(status.as_str().to_owned()),
+            flag_reason: Set(flag.map(str::to_owned)),
+            photo_media_id: Set(new.photo_media_id),
+            note: Set(new
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)),
+            points_awarded: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        // The unique (member, site, day) index decides: a second check-in, or a racing one, is 409.
+        let checkin = insert_unless_duplicate(&tx, row)
+            .await?
+            .ok_or(ApiError::AlreadyCheckedIn)?;
+        let awarded = match status {
+            CheckinStatus::Accepted => Some(pay(&tx, &checkin, now).await?),
+            _ => None,
+        };
+        Ok(CheckinResult {
+            id: checkin.id,
+            status,
+            distance_m: checkin.distance_m,
+            local_date: day,
+            points_awarded: awarded.as_ref().map_or(0, |a| a.points),
+            points_capped: awarded.as_ref().is_some_and(|a| a.capped),
+            completed_route_ids: Vec::new(),
+            badges: awarded.map(|a| a.badges).unwrap_or_default(),
+        })
+    })
+    .await
+}
+
+fn view(c: checkins::Model, site_name: String) -> CheckinView {
+    CheckinView {
+        status: CheckinStatus::parse(&c.status),
+        id: c.id,
+        member_id: c.member_id,
+        site_id: c.site_id,
+        site_name,
+        flag_reason: c.flag_reason,
+        distance_m: c.distance_m,
+        accuracy_m: c.accuracy_m,
+        local_date: c.local_date,
+        captured_at: c.captured_at,
+        note: c.note,
+        points_awarded: c.points_awarded,
+        review_reason: c.review_reason,
+        created_at: c.created_at,
+    }
+}
+
+/// Check-ins of members in the admin's scope, newest first: `status=flagged` is the review queue.
+pub async fn list_for_admin(
+    conn: &impl ConnectionTrait,
+    scope: &AdminScope,
+    filter: CheckinFilter,
+    page: &PageQuery,
+) -> Result<Page<CheckinView>, ApiError> {
+    let mut query = checkins::Entity::find()
+        .find_also_related(sites::Entity)
+        .filter(scope.member_filter(checkins::Column::MemberId));
+    if let Some(status) = filter.status {
+        query = query.filter(checkins::Column::Status.eq(status.as_str()));
+    }
+    if let Some(after) = page.after()? {
+        query = query.filter(checkins::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(checkins::Column::Id)
+        .limit(page.limit() + 1)
+        .all(conn)
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        page.limit(),
+        |(c, _)| c.id,
+        |(c, site)| view(c, site.map(|s| s.name).unwrap_or_default()),
+    ))
+}
+
+/// Decides a flagged check-in: approved ones are paid (against the cap of the day they
+/// happened) and count for routes; rejected ones are not.
+pub async fn review(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    id: i64,
+    review: Review,
+    now: DateTime<Utc>,
+) -> Result<CheckinView, ApiError> {
+    let review = &review;
+    db.write(|tx| async move {
+        let (checkin, site) = checkins::Entity::find_by_id(id)
+            .find_also_related(sites::Entity)
+            .one(tx.as_ref())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let (_, org) = members_service::find_in_scope(tx.as_ref(), scope, checkin.member_id).await?;
+        if checkin.status != CheckinStatus::Flagged.as_str() {
+            return Err(ApiError::Conflict);
+        }
+        let status = match review.decision {
+            Decision::Approve => CheckinStatus::Accepted,
+            Decision::Reject => CheckinStatus::Rejected,
+        };
+        let mut row: checkins::ActiveModel = checkin.clone().into();
+        row.status = Set(status.as_str().to_owned());
+        row.reviewed_by = Set(Some(actor));
+        row.reviewed_at = Set(Some(now));
+        row.review_reason = Set(review.reason.clone());
+        let mut saved = row.update(tx.as_ref()).await?;
+        if status == CheckinStatus::Accepted {
+            saved.points_awarded = pay(&tx, &saved, now).await?.points;
+        }
+        record(
+            tx.as_ref(),
+            Change {
+                actor_id: actor,
+                action: "checkin.review",
+                entity_type: "checkin",
+                entity_id: id,
+                scope_path: org.as_ref().map(|o| o.path.as_str()),
+                before: Some(json!({"status": checkin.status, "flag_reason": checkin.flag_reason})),
+                after: Some(json!({"status": status.as_str(), "reason": review.reason, "points_awarded": saved.points_awarded})),
+            },
+            now,
+        )
+        .await?;
+        Ok(view(saved, site.map(|s| s.name).unwrap_or_default()))
+    })
+    .await
+}
