@@ -133,6 +133,10 @@ impl FieldIssue {
             ("captured_window", Lang::En) => {
                 "must be within the last 24 hours and at most 5 minutes ahead".into()
             }
+            ("duplicate", Lang::Zh) => "不能重复".into(),
+            ("duplicate", Lang::En) => "must not repeat".into(),
+            ("after_start", Lang::Zh) => "须晚于开始时间".into(),
+            ("after_start", Lang::En) => "must be after the start".into(),
             ("cursor", Lang::Zh) => "分页游标无效".into(),
             ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
             ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),

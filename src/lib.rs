@@ -24,4 +24,5 @@ pub mod sites;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod trails;
 pub mod wechat;

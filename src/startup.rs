@@ -24,7 +24,7 @@ use crate::http::{metrics::Metrics, observe};
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
-use crate::{audit, auth, badges, checkins, members, openapi, ops, orgs, points, sites};
+use crate::{audit, auth, badges, checkins, members, openapi, ops, orgs, points, sites, trails};
 
 /// Every documented route. The spec and the server both come from this one registration.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(badges::routes::configure)
             .configure(sites::routes::configure)
             .configure(checkins::routes::configure)
+            .configure(trails::routes::configure)
             .configure(audit::routes::configure),
     );
     ops::routes::configure(cfg);

@@ -17,4 +17,7 @@ pub mod point_rules;
 pub mod point_totals;
 pub mod points_ledger;
 pub mod refresh_tokens;
+pub mod route_completions;
+pub mod route_sites;
+pub mod routes;
 pub mod sites;

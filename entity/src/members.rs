@@ -42,6 +42,8 @@ pub enum Relation {
     PointsLedger,
     #[sea_orm(has_many = "super::refresh_tokens::Entity")]
     RefreshTokens,
+    #[sea_orm(has_many = "super::route_completions::Entity")]
+    RouteCompletions,
 }
 
 impl Related<super::checkins::Entity> for Entity {
@@ -83,6 +85,21 @@ impl Related<super::points_ledger::Entity> for Entity {
 impl Related<super::refresh_tokens::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RefreshTokens.def()
+    }
+}
+
+impl Related<super::route_completions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RouteCompletions.def()
+    }
+}
+
+impl Related<super::routes::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::route_completions::Relation::Routes.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::route_completions::Relation::Members.def().rev())
     }
 }
 

@@ -15,4 +15,7 @@ pub use super::point_rules::Entity as PointRules;
 pub use super::point_totals::Entity as PointTotals;
 pub use super::points_ledger::Entity as PointsLedger;
 pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::route_completions::Entity as RouteCompletions;
+pub use super::route_sites::Entity as RouteSites;
+pub use super::routes::Entity as Routes;
 pub use super::sites::Entity as Sites;

@@ -30,11 +30,28 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::checkins::Entity")]
     Checkins,
+    #[sea_orm(has_many = "super::route_sites::Entity")]
+    RouteSites,
 }
 
 impl Related<super::checkins::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Checkins.def()
+    }
+}
+
+impl Related<super::route_sites::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RouteSites.def()
+    }
+}
+
+impl Related<super::routes::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::route_sites::Relation::Routes.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::route_sites::Relation::Sites.def().rev())
     }
 }
 

@@ -10,6 +10,7 @@ mod m20261122_000004_badges;
 mod m20261122_000005_idempotency;
 mod m20261122_000006_sites;
 mod m20261122_000007_checkins;
+mod m20261122_000008_routes;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_idempotency::Migration),
             Box::new(m20261122_000006_sites::Migration),
             Box::new(m20261122_000007_checkins::Migration),
+            Box::new(m20261122_000008_routes::Migration),
         ]
     }
 }

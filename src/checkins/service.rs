@@ -78,6 +78,19 @@ async fn implausibility(
     Ok((kmh > MAX_PLAUSIBLE_KMH).then_some("impossible_travel"))
 }
 
+/// Pays an accepted check-in and completes the routes it finishes; returns the payout (its
+/// badges include the routes') and the completed route ids.
+async fn accept(
+    tx: &DatabaseTransaction,
+    checkin: &checkins::Model,
+    now: DateTime<Utc>,
+) -> Result<(Awarded, Vec<i64>), ApiError> {
+    let mut awarded = pay(tx, checkin, now).await?;
+    let (routes, badges) = crate::trails::service::after_accepted(tx, checkin, now).await?;
+    awarded.badges.extend(badges);
+    Ok((awarded, routes))
+}
+
 async fn pay(
     tx: &DatabaseTransaction,
     checkin: &checkins::Model,
@@ -168,9 +181,12 @@ pub async fn check_in(
         let checkin = insert_unless_duplicate(&tx, row)
             .await?
             .ok_or(ApiError::AlreadyCheckedIn)?;
-        let awarded = match status {
-            CheckinStatus::Accepted => Some(pay(&tx, &checkin, now).await?),
-            _ => None,
+        let (awarded, completed_route_ids) = match status {
+            CheckinStatus::Accepted => {
+                let (awarded, routes) = accept(&tx, &checkin, now).await?;
+                (Some(awarded), routes)
+            }
+            _ => (None, Vec::new()),
         };
         Ok(CheckinResult {
             id: checkin.id,
@@ -179,7 +195,7 @@ pub async fn check_in(
             local_date: day,
             points_awarded: awarded.as_ref().map_or(0, |a| a.points),
             points_capped: awarded.as_ref().is_some_and(|a| a.capped),
-            completed_route_ids: Vec::new(),
+            completed_route_ids,
             badges: awarded.map(|a| a.badges).unwrap_or_default(),
         })
     })
@@ -266,7 +282,7 @@ pub async fn review(
         row.review_reason = Set(review.reason.clone());
         let mut saved = row.update(tx.as_ref()).await?;
         if status == CheckinStatus::Accepted {
-            saved.points_awarded = pay(&tx, &saved, now).await?.points;
+            saved.points_awarded = accept(&tx, &saved, now).await?.0.points;
         }
         record(
             tx.as_ref(),

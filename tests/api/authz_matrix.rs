@@ -166,6 +166,14 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             Some(json!({"points": 1, "reason": "测试"})),
             [401, 403, 403, 201, 404, 201],
         ),
+        // Before the site is deleted further down.
+        op(
+            M::POST,
+            "/api/v1/admin/routes",
+            "/api/v1/admin/routes".into(),
+            Some(json!({"name": "矩阵路线", "site_ids": [site], "ordered": false})),
+            [401, 403, 403, 403, 403, 201],
+        ),
         op(
             M::POST,
             "/api/v1/admin/sites",

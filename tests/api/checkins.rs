@@ -355,11 +355,7 @@ async fn impossible_travel_is_flagged_unpaid_and_reviewable() {
         .post("/api/v1/checkins", &body, Some(&member.access_token))
         .await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "checkin.too_far").await;
-    let root = crate::helpers::session_from(
-        app.admin_login("root", crate::fixtures::ADMIN_PASSWORD)
-            .await,
-    )
-    .await;
+    let root = app.root_again().await;
     let beijing_twin = site_at(&app, &root, "北京纪念馆（西门）", 39.9090, 116.3975).await;
     let body = json!({"site_id": beijing_twin, "lat": 39.9087, "lng": 116.3975, "accuracy_m": 5.0});
     let (_, repeated) = app

@@ -31,6 +31,11 @@ impl TestApp {
         session_from(self.admin_login("root", ADMIN_PASSWORD).await).await
     }
 
+    /// The platform admin of [`Self::platform_admin`], logged in again (after the clock moved).
+    pub async fn root_again(&self) -> Session {
+        session_from(self.admin_login("root", ADMIN_PASSWORD).await).await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
         let mut req = self.client.patch(self.url(path)).json(body);
         if let Some(token) = token {

@@ -144,11 +144,7 @@ async fn a_failed_attempt_is_forgotten_and_keys_belong_to_one_member_for_a_day()
 
     app.clock
         .advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
-    let root = crate::helpers::session_from(
-        app.admin_login("root", crate::fixtures::ADMIN_PASSWORD)
-            .await,
-    )
-    .await;
+    let root = app.root_again().await;
     let res = adjust(&app, &root, in_a.member_id, Some("k"), &body).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert!(

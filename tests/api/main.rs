@@ -22,4 +22,5 @@ mod schema;
 mod seed;
 mod sites;
 mod tokens;
+mod trails;
 mod wechat_login;
