@@ -60,8 +60,8 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
         ),
         Some(seeded) => {
             println!(
-                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{})",
-                seeded.orgs, seeded.members, seeded.members
+                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{}), {} sites and a route",
+                seeded.orgs, seeded.members, seeded.members, seeded.sites
             );
             println!(
                 "org admin of the first enterprise: username {} password {}",

@@ -13,6 +13,10 @@ use crate::error::ApiError;
 use crate::members::dto::{PoliticalStatus, Role, RoleGrant};
 use crate::orgs::dto::{CreateOrg, Enterprise, OrgKind};
 use crate::orgs::service as orgs_service;
+use crate::sites::dto::{NewSite, SiteCategory};
+use crate::sites::service as sites_service;
+use crate::trails::dto::NewRoute;
+use crate::trails::service as trails_service;
 
 pub const COMMITTEE: &str = "番禺区互联网行业党委（演示）";
 pub const SECRETARY: &str = "demo-secretary";
@@ -63,10 +67,28 @@ const NAMES: [&str; 12] = [
     "梁嘉豪",
 ];
 
+/// Sites named in the Panyu article (seeds/001): the coordinates are approximate, placed in
+/// Panyu district for the demo, and say so in their description.
+const SITES: [(&str, SiteCategory, f64, f64); 2] = [
+    (
+        "中共番禺县工委旧址（松露小学）",
+        SiteCategory::FormerSite,
+        22.9375,
+        113.3842,
+    ),
+    (
+        "何小静、何虹烈士故居",
+        SiteCategory::FormerResidence,
+        22.9452,
+        113.3921,
+    ),
+];
+
 /// What was created, for the command to print.
 pub struct Seeded {
     pub orgs: usize,
     pub members: usize,
+    pub sites: usize,
 }
 
 /// Creates the demo data, or returns `None` if it is already there.
@@ -145,9 +167,41 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
         org_id: Some(enterprise),
     };
     create_admin_account(db, SECRETARY, SECRETARY_PASSWORD, grant, now).await?;
+
+    let mut site_ids = Vec::new();
+    for (name, category, lat, lng) in SITES {
+        let site = NewSite {
+            name: name.into(),
+            description: Some("演示数据：坐标为番禺区内的近似位置，并非实测。".into()),
+            address: Some("广州市番禺区".into()),
+            region: Some("广州市番禺区".into()),
+            category,
+            lat,
+            lng,
+            radius_m: None,
+            opening_hours: None,
+            cover_media_id: None,
+            status: None,
+        };
+        site_ids.push(
+            sites_service::create(db, SYSTEM, &platform, site, now)
+                .await?
+                .id,
+        );
+    }
+    let route = NewRoute {
+        name: "番禺红色足迹线（演示）".into(),
+        description: Some("从中共番禺县工委旧址出发，到何小静、何虹烈士故居。".into()),
+        site_ids: site_ids.clone(),
+        ordered: true,
+        starts_at: None,
+        ends_at: None,
+    };
+    trails_service::create(db, SYSTEM, &platform, route, now).await?;
     Ok(Some(Seeded {
         orgs: org_count,
         members: member_count,
+        sites: site_ids.len(),
     }))
 }
 

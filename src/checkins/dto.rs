@@ -115,3 +115,36 @@ pub struct Review {
     #[validate(length(max = 200))]
     pub reason: Option<String>,
 }
+
+/// One of my check-ins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyCheckin {
+    pub id: i64,
+    pub site_id: i64,
+    pub site_name: String,
+    pub status: CheckinStatus,
+    pub distance_m: f64,
+    pub local_date: NaiveDate,
+    pub captured_at: DateTime<Utc>,
+    pub points_awarded: i32,
+    pub note: Option<String>,
+}
+
+/// A site I have visited (accepted check-ins only): the data of the footprint map.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Footprint {
+    pub site_id: i64,
+    pub name: String,
+    pub category: crate::sites::dto::SiteCategory,
+    pub lat: f64,
+    pub lng: f64,
+    pub visits: u32,
+    pub first_date: NaiveDate,
+    pub last_date: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyFootprint {
+    /// Most recently visited first.
+    pub items: Vec<Footprint>,
+}

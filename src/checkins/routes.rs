@@ -12,11 +12,15 @@ use crate::openapi::{
 };
 use crate::state::AppState;
 
-use super::dto::{CheckinFilter, CheckinResult, CheckinView, NewCheckin, Review};
+use super::dto::{
+    CheckinFilter, CheckinResult, CheckinView, MyCheckin, MyFootprint, NewCheckin, Review,
+};
 use super::service;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(check_in)
+        .service(my_checkins)
+        .service(my_footprint)
         .service(list_checkins)
         .service(review_checkin);
 }
@@ -122,4 +126,40 @@ async fn review_checkin(
     )
     .await?;
     Ok(web::Json(view))
+}
+
+/// My check-ins, newest first, with site names. Notes are private to me and admins.
+#[utoipa::path(
+    tag = "checkins",
+    operation_id = "my_checkins",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of my check-ins", body = Page<MyCheckin>), NeedsLogin)
+)]
+#[get("/me/checkins")]
+async fn my_checkins(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<MyCheckin>>, ApiError> {
+    Ok(web::Json(
+        service::mine(state.db.conn(), caller.member_id, &page).await?,
+    ))
+}
+
+/// The sites I have visited, with counts and first/last dates: my footprint map.
+#[utoipa::path(
+    tag = "checkins",
+    operation_id = "my_footprint",
+    security(("bearer" = [])),
+    responses((status = 200, description = "My footprint, most recent first", body = MyFootprint), NeedsLogin)
+)]
+#[get("/me/footprint")]
+async fn my_footprint(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<MyFootprint>, ApiError> {
+    Ok(web::Json(
+        service::footprint(state.db.conn(), caller.member_id).await?,
+    ))
 }

@@ -21,7 +21,8 @@ use crate::points::service::{Awarded, Payout, award};
 use crate::sites::service as sites_service;
 
 use super::dto::{
-    CheckinFilter, CheckinResult, CheckinStatus, CheckinView, Decision, NewCheckin, Review,
+    CheckinFilter, CheckinResult, CheckinStatus, CheckinView, Decision, Footprint, MyCheckin,
+    MyFootprint, NewCheckin, Review,
 };
 
 /// How much of the phone's reported accuracy is allowed for, at most.
@@ -301,4 +302,85 @@ pub async fn review(
         Ok(view(saved, site.map(|s| s.name).unwrap_or_default()))
     })
     .await
+}
+
+/// My check-ins, newest first, with site names.
+pub async fn mine(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    page: &PageQuery,
+) -> Result<Page<MyCheckin>, ApiError> {
+    let mut query = checkins::Entity::find()
+        .find_also_related(sites::Entity)
+        .filter(checkins::Column::MemberId.eq(member_id));
+    if let Some(after) = page.after()? {
+        query = query.filter(checkins::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(checkins::Column::Id)
+        .limit(page.limit() + 1)
+        .all(conn)
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        page.limit(),
+        |(c, _)| c.id,
+        |(c, site)| MyCheckin {
+            id: c.id,
+            site_id: c.site_id,
+            site_name: site.map(|s| s.name).unwrap_or_default(),
+            status: CheckinStatus::parse(&c.status),
+            distance_m: c.distance_m,
+            local_date: c.local_date,
+            captured_at: c.captured_at,
+            points_awarded: c.points_awarded,
+            note: c.note,
+        },
+    ))
+}
+
+/// The sites I have visited, with how often and when first and last.
+pub async fn footprint(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+) -> Result<MyFootprint, ApiError> {
+    let rows = checkins::Entity::find()
+        .find_also_related(sites::Entity)
+        .filter(checkins::Column::MemberId.eq(member_id))
+        .filter(checkins::Column::Status.eq(CheckinStatus::Accepted.as_str()))
+        .order_by_asc(checkins::Column::LocalDate)
+        .all(conn)
+        .await?;
+    let mut by_site: Vec<Footprint> = Vec::new();
+    let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (c, site) in rows {
+        let Some(site) = site else { continue };
+        match index.get(&c.site_id) {
+            Some(&i) => {
+                let f = &mut by_site[i];
+                f.visits += 1;
+                f.last_date = c.local_date;
+            }
+            None => {
+                index.insert(c.site_id, by_site.len());
+                by_site.push(Footprint {
+                    site_id: site.id,
+                    category: crate::sites::dto::SiteCategory::parse(&site.category)
+                        .unwrap_or(crate::sites::dto::SiteCategory::Other),
+                    name: site.name,
+                    lat: site.lat,
+                    lng: site.lng,
+                    visits: 1,
+                    first_date: c.local_date,
+                    last_date: c.local_date,
+                });
+            }
+        }
+    }
+    by_site.sort_by(|a, b| {
+        b.last_date
+            .cmp(&a.last_date)
+            .then(a.site_id.cmp(&b.site_id))
+    });
+    Ok(MyFootprint { items: by_site })
 }

@@ -409,3 +409,70 @@ async fn the_daily_cap_still_lets_the_fifth_check_in_succeed_for_zero() {
     assert_eq!(answers[3], (5, None));
     assert_eq!(answers[4], (0, Some(json!(true))));
 }
+
+#[tokio::test]
+async fn my_check_ins_and_footprint_show_where_i_have_been() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let a = site_at(&app, &root, "甲旧址", PANYU.0, PANYU.1).await;
+    let b = site_at(&app, &root, "乙纪念馆", PANYU.0 + 0.005, PANYU.1).await;
+    let member = app.dev_login("o-footprint").await;
+    check_in(&app, &member, a, 0.0, 5.0, json!({"note": "第一次来"})).await;
+    app.clock.advance(Duration::hours(1));
+    let member = app.dev_login("o-footprint").await;
+    check_in(&app, &member, b, 0.005 * M_PER_DEG, 5.0, json!({})).await;
+    app.clock.advance(Duration::days(1));
+    let member = app.dev_login("o-footprint").await;
+    check_in(&app, &member, a, 0.0, 5.0, json!({})).await;
+
+    let mine: Value = app
+        .get("/api/v1/me/checkins?limit=2", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["site_name"].as_str())
+        .collect();
+    assert_eq!(names, ["甲旧址", "乙纪念馆"], "newest first");
+    let rest: Value = app
+        .get(
+            &format!(
+                "/api/v1/me/checkins?limit=2&cursor={}",
+                mine["next_cursor"].as_str().unwrap()
+            ),
+            Some(&member.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"][0]["note"], "第一次来");
+
+    let footprint: Value = app
+        .get("/api/v1/me/footprint", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        footprint["items"],
+        json!([
+            {"site_id": a, "name": "甲旧址", "category": "former_site", "lat": PANYU.0, "lng": PANYU.1,
+             "visits": 2, "first_date": "2026-06-01", "last_date": "2026-06-02"},
+            {"site_id": b, "name": "乙纪念馆", "category": "former_site", "lat": PANYU.0 + 0.005, "lng": PANYU.1,
+             "visits": 1, "first_date": "2026-06-01", "last_date": "2026-06-01"},
+        ])
+    );
+    let stranger = app.dev_login("o-stranger").await;
+    let theirs: Value = app
+        .get("/api/v1/me/footprint", Some(&stranger.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["items"], json!([]));
+}

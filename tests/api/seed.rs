@@ -88,5 +88,23 @@ async fn seed_demo_builds_a_tree_an_admin_can_manage_and_runs_only_once() {
         8,
         "nothing created twice"
     );
+    let routes: Value = app
+        .get("/api/v1/routes", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(routes["items"][0]["sites"].as_array().unwrap().len(), 2);
+    assert_eq!(routes["items"][0]["ordered"], true);
+    let near: Value = app
+        .get(
+            "/api/v1/sites?lat=22.9375&lng=113.3842",
+            Some(&member.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(near["items"][0]["name"], "中共番禺县工委旧址（松露小学）");
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
 }
