@@ -7,5 +7,5 @@ mod observe;
 pub mod paging;
 pub mod validate;
 
-pub use json::ValidJson;
+pub use json::{ValidJson, read_body};
 pub use observe::observe;

@@ -146,3 +146,25 @@ pub struct SiteSearch {
     pub q: Option<String>,
     pub category: Option<SiteCategory>,
 }
+
+/// One row of a sites CSV: `name,category,lat,lng[,radius_m,address,region,description,opening_hours]`.
+#[derive(Debug, Deserialize)]
+pub struct SiteRow {
+    pub name: String,
+    pub category: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub radius_m: Option<i32>,
+    pub address: Option<String>,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    pub opening_hours: Option<String>,
+}
+
+/// What an import created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Imported {
+    pub created: usize,
+    /// The new sites' ids, in file order.
+    pub ids: Vec<i64>,
+}

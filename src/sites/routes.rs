@@ -8,13 +8,17 @@ use crate::http::paging::{Page, PageQuery};
 use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
-use super::dto::{NewSite, Site, SiteSearch, UpdateSite};
+use super::dto::{Imported, NewSite, Site, SiteSearch, UpdateSite};
 use super::service;
+
+/// A CSV import may be this large: some 30,000 sites.
+const IMPORT_LIMIT: usize = 4 << 20;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(search_sites)
         .service(get_site)
         .service(create_site)
+        .service(import_sites)
         .service(update_site)
         .service(delete_site);
 }
@@ -142,4 +146,47 @@ async fn delete_site(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Import sites from CSV (platform admins): UTF-8, header
+/// `name,category,lat,lng,radius_m,address,region,description,opening_hours` (the first four
+/// required). All or nothing: any bad row makes it 422, each problem under `rows[N].field` where
+/// N is the line number.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "import_sites",
+    security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, description = "Every row created", body = Imported),
+        (status = 413, description = "`payload_too_large`: more than 4 MiB", body = crate::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not `text/csv`", body = crate::error::ErrorBody),
+        AdminOnly,
+    )
+)]
+#[post("/admin/sites/import")]
+async fn import_sites(
+    state: web::Data<AppState>,
+    admin: Admin,
+    req: actix_web::HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let is_csv = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    if !is_csv {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body = crate::http::read_body(payload.into_inner(), None, IMPORT_LIMIT).await?;
+    let imported = service::import_csv(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        &body,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(imported))
 }

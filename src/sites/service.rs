@@ -9,12 +9,13 @@ use sea_orm::{
 use crate::audit::service::{Change, record};
 use crate::auth::scope::AdminScope;
 use crate::db::Db;
-use crate::error::{ApiError, FieldIssue};
+use crate::error::{ApiError, FieldErrors, FieldIssue};
 use crate::geo::{Point, bounding_box, distance_m};
 use crate::http::paging::{self, Page, PageQuery};
 
 use super::dto::{
-    DEFAULT_RADIUS_M, NewSite, Site, SiteCategory, SiteSearch, SiteStatus, UpdateSite,
+    DEFAULT_RADIUS_M, Imported, NewSite, Site, SiteCategory, SiteRow, SiteSearch, SiteStatus,
+    UpdateSite,
 };
 
 /// The search radius when none is asked for, and the most that may be.
@@ -332,6 +333,111 @@ pub async fn delete(
             now,
         )
         .await
+    })
+    .await
+}
+
+/// Reads a sites CSV (UTF-8, with or without a BOM, header row first) and creates every row, or
+/// none: any bad row makes it 422 with each problem under `rows[N].field`, N being the line.
+pub async fn import_csv(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    csv_text: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Imported, ApiError> {
+    platform_only(scope)?;
+    let text = csv_text
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(csv_text);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text);
+    let mut problems = FieldErrors::new();
+    let mut sites = Vec::new();
+    for (i, record) in reader.deserialize::<SiteRow>().enumerate() {
+        let line = i + 2;
+        let row = match record {
+            Ok(row) => row,
+            Err(e) => {
+                let reason = e.to_string();
+                problems
+                    .entry(format!("rows[{line}]"))
+                    .or_default()
+                    .push(FieldIssue::new("invalid_type").with("reason", reason));
+                continue;
+            }
+        };
+        let Some(category) = SiteCategory::parse(&row.category) else {
+            problems
+                .entry(format!("rows[{line}].category"))
+                .or_default()
+                .push(FieldIssue::new("invalid"));
+            continue;
+        };
+        let site = NewSite {
+            name: row.name,
+            description: row.description.filter(|s| !s.is_empty()),
+            address: row.address.filter(|s| !s.is_empty()),
+            region: row.region.filter(|s| !s.is_empty()),
+            category,
+            lat: row.lat,
+            lng: row.lng,
+            radius_m: row.radius_m,
+            opening_hours: row.opening_hours.filter(|s| !s.is_empty()),
+            cover_media_id: None,
+            status: None,
+        };
+        if let Err(errors) = validator::Validate::validate(&site)
+            && let ApiError::Validation(fields) = ApiError::from(errors)
+        {
+            for (field, issues) in fields {
+                problems
+                    .entry(format!("rows[{line}].{field}"))
+                    .or_default()
+                    .extend(issues);
+            }
+            continue;
+        }
+        sites.push(site);
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    if sites.is_empty() {
+        return Err(ApiError::field("rows", FieldIssue::new("required")));
+    }
+    let sites = &sites;
+    db.write(|tx| async move {
+        let mut ids = Vec::with_capacity(sites.len());
+        for site in sites {
+            let created = sites::ActiveModel {
+                name: Set(site.name.trim().to_owned()),
+                description: Set(site.description.clone()),
+                address: Set(site.address.clone()),
+                region: Set(site.region.clone()),
+                category: Set(site.category.as_str().to_owned()),
+                lat: Set(site.lat),
+                lng: Set(site.lng),
+                radius_m: Set(site.radius_m.unwrap_or(DEFAULT_RADIUS_M)),
+                opening_hours: Set(site.opening_hours.clone()),
+                cover_media_id: Set(None),
+                status: Set(ACTIVE.to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+                ..Default::default()
+            }
+            .insert(tx.as_ref())
+            .await?;
+            ids.push(created.id);
+        }
+        let after = serde_json::json!({"created": ids.len(), "ids": ids});
+        audit(tx.as_ref(), actor, "site.import", 0, None, Some(after), now).await?;
+        Ok(Imported {
+            created: ids.len(),
+            ids,
+        })
     })
     .await
 }

@@ -182,6 +182,15 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             [401, 403, 403, 403, 403, 201],
         ),
         op(
+            M::POST,
+            "/api/v1/admin/sites/import",
+            "/api/v1/admin/sites/import".into(),
+            Some(Value::String(
+                "name,category,lat,lng\n矩阵导入,other,22.9,113.3\n".into(),
+            )),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
             M::PATCH,
             "/api/v1/admin/sites/{id}",
             format!("/api/v1/admin/sites/{site}"),
@@ -256,8 +265,13 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             if let Some(token) = token {
                 req = req.bearer_auth(token);
             }
-            if let Some(body) = &operation.body {
-                req = req.json(body);
+            // A JSON string body stands for a CSV upload.
+            match &operation.body {
+                Some(Value::String(csv)) => {
+                    req = req.header("content-type", "text/csv").body(csv.clone())
+                }
+                Some(body) => req = req.json(body),
+                None => {}
             }
             let res = req.send().await.unwrap();
             let status = res.status().as_u16();

@@ -223,3 +223,99 @@ async fn nearby_lists_the_sites_within_reach_nearest_first_with_their_distance()
         .await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 }
+
+async fn import(
+    app: &TestApp,
+    admin: &Session,
+    content_type: &str,
+    csv: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/admin/sites/import"))
+        .bearer_auth(&admin.access_token)
+        .header("content-type", content_type)
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_csv_import_creates_every_row_or_none_and_names_the_bad_lines() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let member = app.dev_login("o-csv").await;
+    let good = "\u{feff}name,category,lat,lng,radius_m,address\n\
+                中共番禺县工委旧址,former_site,22.9375,113.3842,150,番禺区\n\
+                何虹烈士故居,former_residence,22.9452,113.3921,,\n\
+                番禺烈士陵园,martyrs_cemetery,22.9500,113.3700,300,番禺区\n";
+    let (status, body) = app
+        .json(import(&app, &root, "text/csv; charset=utf-8", good).await)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["created"], 3);
+    let first: Value = app
+        .get(
+            &format!("/api/v1/sites/{}", body["ids"][0]),
+            Some(&member.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (first["name"].as_str(), first["radius_m"].as_i64()),
+        (Some("中共番禺县工委旧址"), Some(150))
+    );
+    let second: Value = app
+        .get(
+            &format!("/api/v1/sites/{}", body["ids"][1]),
+            Some(&member.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["radius_m"], 200, "an empty radius takes the default");
+
+    let bad = "name,category,lat,lng\n\
+               好的一行,museum,22.1,113.1\n\
+               纬度不对,museum,95,113.1\n\
+               类别不对,castle,22.1,113.1\n\
+               不是数字,museum,north,113.1\n";
+    let res = import(&app, &root, "text/csv", bad).await;
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields = err["details"]["fields"].as_object().unwrap();
+    let mut keys: Vec<&String> = fields.keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["rows[3].lat", "rows[4].category", "rows[5]"],
+        "{err}"
+    );
+    let all: Value = app
+        .get("/api/v1/sites?limit=100", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        3,
+        "the good row of a bad file was not created"
+    );
+
+    let res = import(&app, &root, "application/json", good).await;
+    assert_error(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let huge = format!(
+        "name,category,lat,lng\n{}",
+        "很长的名字,museum,22.1,113.1\n".repeat(200_000)
+    );
+    let res = import(&app, &root, "text/csv", &huge).await;
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
