@@ -27,6 +27,7 @@ use crate::error::ErrorBody;
         (name = "orgs", description = "Joining and leaving an organisation"),
         (name = "sites", description = "Red sites and the nearby search"),
         (name = "routes", description = "Hiking routes (徒步路线) and my progress along them"),
+        (name = "campaigns", description = "Campaigns (主题活动) my org takes part in"),
         (name = "checkins", description = "Verified check-ins at sites (线下徒步 线上打卡)"),
         (name = "points", description = "The points ledger: totals, today's payouts and caps"),
         (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),

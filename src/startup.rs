@@ -24,7 +24,9 @@ use crate::http::{metrics::Metrics, observe};
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
-use crate::{audit, auth, badges, checkins, members, openapi, ops, orgs, points, sites, trails};
+use crate::{
+    audit, auth, badges, campaigns, checkins, members, openapi, ops, orgs, points, sites, trails,
+};
 
 /// Every documented route. The spec and the server both come from this one registration.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -38,6 +40,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(sites::routes::configure)
             .configure(checkins::routes::configure)
             .configure(trails::routes::configure)
+            .configure(campaigns::routes::configure)
             .configure(audit::routes::configure),
     );
     ops::routes::configure(cfg);

@@ -3,6 +3,9 @@
 pub mod prelude;
 
 pub mod audit_log;
+pub mod campaign_orgs;
+pub mod campaign_routes;
+pub mod campaigns;
 pub mod checkins;
 pub mod idempotency_keys;
 pub mod login_failures;

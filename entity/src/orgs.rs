@@ -25,6 +25,8 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::campaign_orgs::Entity")]
+    CampaignOrgs,
     #[sea_orm(has_many = "super::member_roles::Entity")]
     MemberRoles,
     #[sea_orm(has_many = "super::org_invites::Entity")]
@@ -39,6 +41,12 @@ pub enum Relation {
         on_delete = "NoAction"
     )]
     SelfRef,
+}
+
+impl Related<super::campaign_orgs::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CampaignOrgs.def()
+    }
 }
 
 impl Related<super::member_roles::Entity> for Entity {
@@ -56,6 +64,15 @@ impl Related<super::org_invites::Entity> for Entity {
 impl Related<super::org_members::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::OrgMembers.def()
+    }
+}
+
+impl Related<super::campaigns::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::campaign_orgs::Relation::Campaigns.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::campaign_orgs::Relation::Orgs.def().rev())
     }
 }
 

@@ -19,10 +19,18 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::campaign_routes::Entity")]
+    CampaignRoutes,
     #[sea_orm(has_many = "super::route_completions::Entity")]
     RouteCompletions,
     #[sea_orm(has_many = "super::route_sites::Entity")]
     RouteSites,
+}
+
+impl Related<super::campaign_routes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CampaignRoutes.def()
+    }
 }
 
 impl Related<super::route_completions::Entity> for Entity {
@@ -34,6 +42,15 @@ impl Related<super::route_completions::Entity> for Entity {
 impl Related<super::route_sites::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RouteSites.def()
+    }
+}
+
+impl Related<super::campaigns::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::campaign_routes::Relation::Campaigns.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::campaign_routes::Relation::Routes.def().rev())
     }
 }
 

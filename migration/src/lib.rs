@@ -11,6 +11,7 @@ mod m20261122_000005_idempotency;
 mod m20261122_000006_sites;
 mod m20261122_000007_checkins;
 mod m20261122_000008_routes;
+mod m20261122_000009_campaigns;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_sites::Migration),
             Box::new(m20261122_000007_checkins::Migration),
             Box::new(m20261122_000008_routes::Migration),
+            Box::new(m20261122_000009_campaigns::Migration),
         ]
     }
 }

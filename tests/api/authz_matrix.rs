@@ -205,6 +205,15 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             [401, 403, 403, 403, 403, 204],
         ),
         op(
+            M::POST,
+            "/api/v1/admin/campaigns",
+            "/api/v1/admin/campaigns".into(),
+            Some(
+                json!({"title": "矩阵活动", "starts_at": expires, "ends_at": (app.clock_now() + chrono::Duration::days(30)).to_rfc3339(), "org_ids": [a], "route_ids": []}),
+            ),
+            [401, 403, 403, 201, 404, 201],
+        ),
+        op(
             M::GET,
             "/api/v1/admin/checkins",
             "/api/v1/admin/checkins?status=flagged".into(),

@@ -8,6 +8,7 @@ mod admin_login;
 mod admin_members;
 mod authz_matrix;
 mod badges;
+mod campaigns;
 mod checkins;
 mod http_contract;
 mod idempotency;

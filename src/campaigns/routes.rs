@@ -1,0 +1,94 @@
+use actix_web::{HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, Caller};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::ValidJson;
+use crate::http::paging::{Page, PageQuery};
+use crate::openapi::{AdminOnly, JsonBodyErrors, NeedsLogin};
+use crate::state::AppState;
+
+use super::dto::{Campaign, NewCampaign};
+use super::service;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_campaigns)
+        .service(get_campaign)
+        .service(create_campaign);
+}
+
+/// The campaigns my org takes part in (directly or through an org above it), newest first.
+#[utoipa::path(
+    tag = "campaigns",
+    operation_id = "list_campaigns",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of campaigns", body = Page<Campaign>), NeedsLogin)
+)]
+#[get("/campaigns")]
+async fn list_campaigns(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Campaign>>, ApiError> {
+    Ok(web::Json(
+        service::list(state.db.conn(), caller.member_id, &page, state.clock.now()).await?,
+    ))
+}
+
+#[utoipa::path(
+    tag = "campaigns",
+    operation_id = "get_campaign",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = 404, description = "`not_found`: no such campaign, or my org is not in it", body = ErrorBody),
+        NeedsLogin,
+    )
+)]
+#[get("/campaigns/{id}")]
+async fn get_campaign(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<Campaign>, ApiError> {
+    Ok(web::Json(
+        service::get(
+            state.db.conn(),
+            caller.member_id,
+            id.into_inner(),
+            state.clock.now(),
+        )
+        .await?,
+    ))
+}
+
+/// Create a campaign for orgs in the caller's scope, with routes.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "create_campaign",
+    security(("bearer" = [])),
+    request_body = NewCampaign,
+    responses(
+        (status = 201, description = "Created", body = Campaign),
+        (status = 404, description = "`not_found`: an org outside the caller's scope, or a route that does not exist", body = ErrorBody),
+        AdminOnly, JsonBodyErrors,
+    )
+)]
+#[post("/admin/campaigns")]
+async fn create_campaign(
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: ValidJson<NewCampaign>,
+) -> Result<HttpResponse, ApiError> {
+    let campaign = service::create(
+        &state.db,
+        admin.member_id,
+        &admin.scope,
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(campaign))
+}

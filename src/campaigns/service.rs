@@ -1,0 +1,243 @@
+//! Campaigns: who takes part, and which ones a member sees.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{campaign_orgs, campaign_routes, campaigns, org_members, orgs, routes};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use crate::audit::service::{Change, record};
+use crate::auth::scope::AdminScope;
+use crate::db::Db;
+use crate::error::{ApiError, FieldIssue};
+use crate::http::paging::{self, Page, PageQuery};
+use crate::orgs::service as orgs_service;
+
+use super::dto::{Campaign, CampaignRoute, NewCampaign};
+
+/// "/1/7/42/" → ["/1/", "/1/7/", "/1/7/42/"]: an org and its ancestors, whose campaigns it is in.
+fn ancestor_paths(path: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut prefix = String::from("/");
+    for id in path.split('/').filter(|s| !s.is_empty()) {
+        prefix.push_str(id);
+        prefix.push('/');
+        paths.push(prefix.clone());
+    }
+    paths
+}
+
+/// The campaigns of the member's org (through any ancestor taking part); none outside an org.
+async fn visible_ids(conn: &impl ConnectionTrait, member_id: i64) -> Result<Vec<i64>, ApiError> {
+    let Some((_, Some(org))) = org_members::Entity::find_by_id(member_id)
+        .find_also_related(orgs::Entity)
+        .one(conn)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let ancestors: Vec<i64> = orgs::Entity::find()
+        .filter(orgs::Column::Path.is_in(ancestor_paths(&org.path)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    let mut ids: Vec<i64> = campaign_orgs::Entity::find()
+        .filter(campaign_orgs::Column::OrgId.is_in(ancestors))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| c.campaign_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+async fn to_dtos(
+    conn: &impl ConnectionTrait,
+    rows: Vec<campaigns::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Campaign>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let mut org_ids: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in campaign_orgs::Entity::find()
+        .filter(campaign_orgs::Column::CampaignId.is_in(ids.clone()))
+        .order_by_asc(campaign_orgs::Column::OrgId)
+        .all(conn)
+        .await?
+    {
+        org_ids.entry(row.campaign_id).or_default().push(row.org_id);
+    }
+    let mut route_list: HashMap<i64, Vec<CampaignRoute>> = HashMap::new();
+    for (link, route) in campaign_routes::Entity::find()
+        .filter(campaign_routes::Column::CampaignId.is_in(ids))
+        .find_also_related(routes::Entity)
+        .order_by_asc(campaign_routes::Column::RouteId)
+        .all(conn)
+        .await?
+    {
+        if let Some(route) = route {
+            route_list
+                .entry(link.campaign_id)
+                .or_default()
+                .push(CampaignRoute {
+                    id: route.id,
+                    name: route.name,
+                });
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|c| Campaign {
+            active: c.starts_at <= now && now < c.ends_at,
+            org_ids: org_ids.remove(&c.id).unwrap_or_default(),
+            routes: route_list.remove(&c.id).unwrap_or_default(),
+            id: c.id,
+            title: c.title,
+            description: c.description,
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+        })
+        .collect())
+}
+
+/// The campaigns the member's org takes part in, newest first.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    page: &PageQuery,
+    now: DateTime<Utc>,
+) -> Result<Page<Campaign>, ApiError> {
+    let visible = visible_ids(conn, member_id).await?;
+    let mut query = campaigns::Entity::find().filter(campaigns::Column::Id.is_in(visible));
+    if let Some(after) = page.after()? {
+        query = query.filter(campaigns::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(campaigns::Column::Id)
+        .limit(page.limit() + 1)
+        .all(conn)
+        .await?;
+    let (rows, next_cursor) = paging::cut(rows, page.limit(), |c| c.id);
+    Ok(Page {
+        items: to_dtos(conn, rows, now).await?,
+        next_cursor,
+    })
+}
+
+/// One campaign the member's org takes part in; others are `not_found`.
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Campaign, ApiError> {
+    if !visible_ids(conn, member_id).await?.contains(&id) {
+        return Err(ApiError::NotFound);
+    }
+    let row = campaigns::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    to_dtos(conn, vec![row], now)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// Creates a campaign for orgs in the caller's scope (an org admin runs one for their subtree).
+pub async fn create(
+    db: &Db,
+    actor: i64,
+    scope: &AdminScope,
+    new: NewCampaign,
+    now: DateTime<Utc>,
+) -> Result<Campaign, ApiError> {
+    if new.starts_at >= new.ends_at {
+        return Err(ApiError::field("ends_at", FieldIssue::new("after_start")));
+    }
+    crate::http::validate::within_ten_years("ends_at", new.ends_at, now)?;
+    let mut org_ids = new.org_ids.clone();
+    org_ids.sort_unstable();
+    org_ids.dedup();
+    let mut route_ids = new.route_ids.clone();
+    route_ids.sort_unstable();
+    route_ids.dedup();
+    let (new, org_ids, route_ids) = (&new, &org_ids, &route_ids);
+    let created = db
+        .write(|tx| async move {
+            let mut first_path = None;
+            for id in org_ids {
+                let org = orgs_service::find_in_scope(tx.as_ref(), scope, *id).await?;
+                first_path.get_or_insert(org.path);
+            }
+            let found = routes::Entity::find()
+                .filter(routes::Column::Id.is_in(route_ids.clone()))
+                .all(tx.as_ref())
+                .await?;
+            if found.len() != route_ids.len() {
+                return Err(ApiError::NotFound);
+            }
+            let campaign = campaigns::ActiveModel {
+                title: Set(new.title.trim().to_owned()),
+                description: Set(new.description.clone()),
+                starts_at: Set(new.starts_at),
+                ends_at: Set(new.ends_at),
+                created_by: Set(actor),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(tx.as_ref())
+            .await?;
+            for org_id in org_ids {
+                campaign_orgs::ActiveModel {
+                    campaign_id: Set(campaign.id),
+                    org_id: Set(*org_id),
+                }
+                .insert(tx.as_ref())
+                .await?;
+            }
+            for route_id in route_ids {
+                campaign_routes::ActiveModel {
+                    campaign_id: Set(campaign.id),
+                    route_id: Set(*route_id),
+                }
+                .insert(tx.as_ref())
+                .await?;
+            }
+            let change = Change {
+                actor_id: actor,
+                action: "campaign.create",
+                entity_type: "campaign",
+                entity_id: campaign.id,
+                scope_path: first_path.as_deref(),
+                before: None,
+                after: Some(
+                    json!({"title": campaign.title, "org_ids": org_ids, "route_ids": route_ids}),
+                ),
+            };
+            record(tx.as_ref(), change, now).await?;
+            Ok(campaign)
+        })
+        .await?;
+    to_dtos(db.conn(), vec![created], now)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ancestor_paths;
+
+    #[test]
+    fn an_org_is_in_the_campaigns_of_itself_and_its_ancestors() {
+        assert_eq!(ancestor_paths("/1/7/42/"), ["/1/", "/1/7/", "/1/7/42/"]);
+        assert_eq!(ancestor_paths("/3/"), ["/3/"]);
+    }
+}
