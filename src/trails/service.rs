@@ -118,15 +118,12 @@ pub async fn after_accepted(
         .filter(routes::Column::Id.is_in(open))
         .all(tx)
         .await?;
+    // One query for every candidate route: `visited` looks only at its own route's sites.
+    let all_sites: Vec<i64> = stops.values().flatten().map(|s| s.site_id).collect();
+    let visits = visits_of(tx, checkin.member_id, all_sites).await?;
     let (mut completed, mut badges) = (Vec::new(), Vec::new());
     for route in routes {
         let stops = stops.get(&route.id).map(Vec::as_slice).unwrap_or_default();
-        let visits = visits_of(
-            tx,
-            checkin.member_id,
-            stops.iter().map(|s| s.site_id).collect(),
-        )
-        .await?;
         if stops.is_empty() || visited(&route, stops, &visits).len() < stops.len() {
             continue;
         }

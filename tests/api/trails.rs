@@ -267,3 +267,25 @@ async fn a_route_window_counts_only_check_ins_inside_it_and_creation_is_checked(
     let listed: Value = app.get("/api/v1/routes", t).await.json().await.unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_site_on_two_routes_completes_each_when_its_own_sites_are_done() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let stops = sites(&app, &root, 3).await;
+    let first = route(&app, &root, &stops[0..2], false).await;
+    let second = route(&app, &root, &stops[1..3], true).await;
+    visit(&app, "o-both", &stops, 0).await;
+    assert_eq!(
+        visit(&app, "o-both", &stops, 1).await["completed_route_ids"],
+        json!([first])
+    );
+    assert_eq!(
+        progress(&app, "o-both", second).await["visited_site_ids"],
+        json!([stops[1]])
+    );
+    assert_eq!(
+        visit(&app, "o-both", &stops, 2).await["completed_route_ids"],
+        json!([second])
+    );
+}
