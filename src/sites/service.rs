@@ -72,6 +72,15 @@ pub async fn find_open(conn: &impl ConnectionTrait, id: i64) -> Result<sites::Mo
         .ok_or(ApiError::NotFound)
 }
 
+/// A site admins may still edit (hidden ones included), or `not_found` once deleted.
+async fn find_not_deleted(conn: &impl ConnectionTrait, id: i64) -> Result<sites::Model, ApiError> {
+    sites::Entity::find_by_id(id)
+        .filter(sites::Column::DeletedAt.is_null())
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
 /// With `lat`/`lng`: the open sites within `within_m`, nearest first. The database narrows to a
 /// bounding box on the (lat, lng) index; only those rows get an exact distance.
 pub async fn search(
@@ -245,11 +254,7 @@ pub async fn update(
     platform_only(scope)?;
     let edit = &edit;
     db.write(|tx| async move {
-        let site = sites::Entity::find_by_id(id)
-            .filter(sites::Column::DeletedAt.is_null())
-            .one(tx.as_ref())
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let site = find_not_deleted(tx.as_ref(), id).await?;
         let before = summary(&site);
         let mut row: sites::ActiveModel = site.into();
         if let Some(v) = &edit.name {
@@ -312,11 +317,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     platform_only(scope)?;
     db.write(|tx| async move {
-        let site = sites::Entity::find_by_id(id)
-            .filter(sites::Column::DeletedAt.is_null())
-            .one(tx.as_ref())
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let site = find_not_deleted(tx.as_ref(), id).await?;
         let before = summary(&site);
         let mut row: sites::ActiveModel = site.into();
         row.status = Set(HIDDEN.to_owned());
