@@ -13,7 +13,7 @@ fi
 db=redtrail_entities_$$
 psql "$PG/postgres" -qc "CREATE DATABASE $db"
 trap 'psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
-REDTRAIL_DATABASE_URL="$PG/$db" REDTRAIL_LOG=warn cargo run -q -- migrate
+cargo run -q -p migration --bin migrate -- "$PG/$db"
 rm -f entity/src/*.rs
 sea-orm-cli generate entity --database-url "$PG/$db" --output-dir entity/src --lib \
   --compact-format --with-prelude all --ignore-tables seaql_migrations

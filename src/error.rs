@@ -188,6 +188,10 @@ pub enum ApiError {
     /// 403 `forbidden`: the caller's roles can never do this.
     #[error("forbidden")]
     Forbidden,
+    /// 403 `forbidden.own_item`: nobody decides their own case (reviews their own check-in or
+    /// submission, adjusts their own points).
+    #[error("forbidden: own item")]
+    OwnItem,
     /// 404 `not_found`: absent, or outside the caller's scope.
     #[error("not found")]
     NotFound,
@@ -212,9 +216,6 @@ pub enum ApiError {
     /// 422 `idempotency.key_reused`: the key came with another request before.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
-    /// 409 `idempotency.in_progress`: the first request with this key is still running.
-    #[error("idempotent request in progress")]
-    IdempotencyInProgress,
     /// 422 `checkin.too_far`, with `details: {distance_m, radius_m}`.
     #[error("too far from the site")]
     CheckinTooFar { distance_m: f64, radius_m: i32 },
@@ -258,6 +259,7 @@ impl ApiError {
             ApiError::InvalidCode => "auth.invalid_code",
             ApiError::BadCredentials => "auth.bad_credentials",
             ApiError::Forbidden => "forbidden",
+            ApiError::OwnItem => "forbidden.own_item",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict => "conflict",
@@ -268,7 +270,6 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency.key_reused",
             ApiError::CheckinTooFar { .. } => "checkin.too_far",
             ApiError::AlreadyCheckedIn => "checkin.already_today",
-            ApiError::IdempotencyInProgress => "idempotency.in_progress",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
             ApiError::WechatUnavailable => "wechat.unavailable",
@@ -297,6 +298,10 @@ impl ApiError {
             ),
             ApiError::BadCredentials => ("用户名或密码错误", "Wrong username or password"),
             ApiError::Forbidden => ("无权执行此操作", "You are not allowed to do this"),
+            ApiError::OwnItem => (
+                "不能审核或调整与自己有关的事项",
+                "You cannot decide your own case",
+            ),
             ApiError::NotFound => ("资源不存在", "Not found"),
             ApiError::MethodNotAllowed => ("不支持该请求方法", "Method not allowed"),
             ApiError::Conflict => ("与现有数据冲突", "This conflicts with existing data"),
@@ -311,10 +316,6 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => (
                 "该幂等键已用于另一个请求",
                 "This Idempotency-Key was used with a different request",
-            ),
-            ApiError::IdempotencyInProgress => (
-                "相同的请求正在处理中，请稍后重试",
-                "The first request with this Idempotency-Key is still running; retry shortly",
             ),
             ApiError::InviteExpired => ("邀请码已过期", "The invite code has expired"),
             ApiError::InviteUsedUp => ("邀请码已达使用上限", "The invite code has been used up"),
@@ -423,10 +424,10 @@ impl ResponseError for ApiError {
             | ApiError::InvalidToken
             | ApiError::InvalidCode
             | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::OwnItem => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::InviteNotFound => StatusCode::NOT_FOUND,
             ApiError::InviteExpired | ApiError::InviteUsedUp => StatusCode::GONE,
-            ApiError::AlreadyInOrg | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::AlreadyInOrg => StatusCode::CONFLICT,
             ApiError::IdempotencyKeyReused | ApiError::CheckinTooFar { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

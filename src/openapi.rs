@@ -162,18 +162,6 @@ impl IntoResponses for InScope {
     }
 }
 
-/// What an operation that takes `Idempotency-Key` may answer besides its own responses.
-pub struct Idempotent;
-
-impl IntoResponses for Idempotent {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        error_responses(&[(
-            "409",
-            "`idempotency.in_progress`: the first request with this `Idempotency-Key` is still running",
-        )])
-    }
-}
-
 /// The `Idempotency-Key` header, for `params(..., IdempotencyHeader)`.
 pub struct IdempotencyHeader;
 
@@ -192,7 +180,9 @@ impl utoipa::IntoParams for IdempotencyHeader {
                     "Any string of at most 128 characters. The same member and key within 24 h replay the \
                      first successful answer (with `Idempotent-Replayed: true`) and do nothing again; a \
                      failed attempt is not remembered; the same key with a different request is 422 \
-                     `idempotency.key_reused`.",
+                     `idempotency.key_reused`. The key, the work and the stored answer commit together: \
+                     a duplicate sent while the first is still running waits for it and replays its \
+                     answer (or, if the first failed, is processed afresh); it is never 409.",
                 ))
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(128))))
                 .build(),

@@ -15,6 +15,7 @@ pub mod members;
 pub mod org_invites;
 pub mod org_members;
 pub mod orgs;
+pub mod point_adjustments;
 pub mod point_day_source;
 pub mod point_rules;
 pub mod point_totals;

@@ -10,7 +10,6 @@ pub struct Model {
     #[sea_orm(unique)]
     pub openid: Option<String>,
     pub unionid: Option<String>,
-    pub session_key: Option<String>,
     #[sea_orm(unique)]
     pub username: Option<String>,
     pub password_hash: Option<String>,

@@ -13,6 +13,7 @@ pub use super::members::Entity as Members;
 pub use super::org_invites::Entity as OrgInvites;
 pub use super::org_members::Entity as OrgMembers;
 pub use super::orgs::Entity as Orgs;
+pub use super::point_adjustments::Entity as PointAdjustments;
 pub use super::point_day_source::Entity as PointDaySource;
 pub use super::point_rules::Entity as PointRules;
 pub use super::point_totals::Entity as PointTotals;

@@ -12,6 +12,9 @@ mod m20261122_000006_sites;
 mod m20261122_000007_checkins;
 mod m20261122_000008_routes;
 mod m20261122_000009_campaigns;
+mod m20261202_000010_point_adjustments;
+mod m20261202_000011_checkins_by_member;
+mod m20261202_000012_drop_session_key;
 
 pub struct Migrator;
 
@@ -28,6 +31,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_checkins::Migration),
             Box::new(m20261122_000008_routes::Migration),
             Box::new(m20261122_000009_campaigns::Migration),
+            Box::new(m20261202_000010_point_adjustments::Migration),
+            Box::new(m20261202_000011_checkins_by_member::Migration),
+            Box::new(m20261202_000012_drop_session_key::Migration),
         ]
     }
 }

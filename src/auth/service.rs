@@ -34,7 +34,6 @@ pub async fn wechat_login(
     let identity = Identity {
         openid: &session.openid,
         unionid: session.unionid.as_deref(),
-        session_key: Some(&session.session_key),
         nickname: None,
     };
     sign_in(db, keys, identity, now).await
@@ -51,7 +50,6 @@ pub async fn dev_login(
     let identity = Identity {
         openid,
         unionid: None,
-        session_key: None,
         nickname,
     };
     sign_in(db, keys, identity, now).await
@@ -74,7 +72,6 @@ async fn sign_in(
 struct Identity<'a> {
     openid: &'a str,
     unionid: Option<&'a str>,
-    session_key: Option<&'a str>,
     /// Used only when the member is created.
     nickname: Option<&'a str>,
 }
@@ -92,7 +89,6 @@ async fn upsert_wechat_member(
     let row = members::ActiveModel {
         openid: Set(Some(who.openid.to_owned())),
         unionid: Set(who.unionid.map(str::to_owned)),
-        session_key: Set(who.session_key.map(str::to_owned)),
         nickname: Set(who.nickname.map(|n| n.trim().to_owned())),
         is_mobile_member: Set(false),
         last_login_at: Set(Some(now)),
@@ -121,8 +117,8 @@ async fn find_by_openid(
         .await?)
 }
 
-/// Records a repeat login: the newest session key (needed later to decrypt WeChat data) and
-/// a unionid if WeChat now reports one.
+/// Records a repeat login, and a unionid if WeChat now reports one. WeChat's `session_key` is
+/// not kept: nothing here decrypts WeChat data with it.
 async fn touch(
     tx: &DatabaseTransaction,
     member: members::Model,
@@ -130,9 +126,6 @@ async fn touch(
     now: DateTime<Utc>,
 ) -> Result<members::Model, ApiError> {
     let mut row: members::ActiveModel = member.into();
-    if let Some(key) = who.session_key {
-        row.session_key = Set(Some(key.to_owned()));
-    }
     if let Some(unionid) = who.unionid {
         row.unionid = Set(Some(unionid.to_owned()));
     }

@@ -60,6 +60,9 @@ pub struct NewCheckin {
 pub struct CheckinResult {
     pub id: i64,
     pub status: CheckinStatus,
+    /// Why it was flagged (`late_capture`, `impossible_travel`, `repeated_coordinates`); null
+    /// when accepted.
+    pub flag_reason: Option<String>,
     /// Metres from the site, rounded to the decimetre.
     pub distance_m: f64,
     /// The local day it counts for.
@@ -82,7 +85,7 @@ pub struct CheckinView {
     pub site_id: i64,
     pub site_name: String,
     pub status: CheckinStatus,
-    /// Why it was flagged: `impossible_travel` or `repeated_coordinates`.
+    /// Why it was flagged: `late_capture`, `impossible_travel` or `repeated_coordinates`.
     pub flag_reason: Option<String>,
     pub distance_m: f64,
     pub accuracy_m: f64,

@@ -7,9 +7,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{
-    AdminOnly, IdempotencyHeader, Idempotent, InScope, JsonBodyErrors, NeedsLogin,
-};
+use crate::openapi::{AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{
@@ -26,8 +24,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Check in at a site. The server measures the distance (allowing for up to 100 m of the
-/// reported accuracy), decides the local day from `captured_at`, flags implausible travel for
-/// review, and pays points for accepted check-ins. Send an `Idempotency-Key`: phones retry.
+/// reported accuracy) and takes the local day from `captured_at` (default: now), so an offline
+/// check-in sent later the same day counts as usual. It is stored `flagged` for review, and pays
+/// nothing until an admin approves it, when `captured_at` falls on an earlier local day than the
+/// day it arrives (`late_capture`), or when it implies impossible travel against the member's
+/// nearest check-ins before or after it in time (`impossible_travel`, `repeated_coordinates`).
+/// Route windows are judged on `captured_at` of accepted check-ins only, so a late capture
+/// counts for a route once approved. Send an `Idempotency-Key`: phones retry.
 #[utoipa::path(
     tag = "checkins",
     operation_id = "check_in",
@@ -37,9 +40,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses(
         (status = 201, description = "Recorded: `accepted` (paid) or `flagged` (for review)", body = CheckinResult),
         (status = 404, description = "`not_found`: no such open site", body = ErrorBody),
-        (status = 409, description = "`checkin.already_today`: already checked in at this site this local day; or `idempotency.in_progress`", body = ErrorBody),
+        (status = 409, description = "`checkin.already_today`: already checked in at this site this local day (whatever the first one's status)", body = ErrorBody),
         (status = 422, description = "`checkin.too_far` with `details: {distance_m, radius_m}`; `validation_failed` (e.g. `captured_at` out of bounds); `idempotency.key_reused`", body = ErrorBody),
-        NeedsLogin, JsonBodyErrors, Idempotent,
+        NeedsLogin, JsonBodyErrors,
     )
 )]
 #[post("/checkins")]
@@ -49,29 +52,16 @@ async fn check_in(
     key: IdempotencyKey,
     body: ValidJson<NewCheckin>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    let fingerprint = body.fingerprint().to_owned();
-    let state = &state;
+    let (now, tz, new) = (state.clock.now(), state.settings.timezone, &*body);
+    let member_id = caller.member_id;
     idempotency::once(
         &state.db,
-        caller.member_id,
+        member_id,
         &key,
-        &fingerprint,
+        body.fingerprint(),
         now,
-        || async move {
-            let result = service::check_in(
-                &state.db,
-                caller.member_id,
-                body.into_inner(),
-                now,
-                state.settings.timezone,
-            )
-            .await?;
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(result).map_err(anyhow::Error::from)?,
-            ))
-        },
+        StatusCode::CREATED,
+        |tx| async move { service::check_in(&tx, member_id, new, now, tz).await },
     )
     .await
 }
@@ -105,8 +95,9 @@ async fn list_checkins(
     request_body = Review,
     responses(
         (status = 200, description = "The check-in as decided", body = CheckinView),
-        (status = 409, description = "`conflict`: the check-in is not waiting for review", body = ErrorBody),
         AdminOnly, InScope, JsonBodyErrors,
+        (status = 403, description = "`forbidden`: not an admin; `forbidden.own_item`: one's own check-in", body = ErrorBody),
+        (status = 409, description = "`conflict`: the check-in is not waiting for review (already decided, perhaps by a concurrent review)", body = ErrorBody),
     )
 )]
 #[post("/admin/checkins/{id}/review")]

@@ -2,6 +2,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::{checkins, sites};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -38,7 +39,9 @@ fn round_dm(metres: f64) -> f64 {
     (metres * 10.0).round() / 10.0
 }
 
-/// Why a check-in looks implausible, judged against the member's previous one.
+/// Why a check-in looks implausible, judged against the member's nearest check-ins before and
+/// after it in `captured_at` order: sending check-ins out of order (an offline one captured
+/// between two others) must not hide impossible travel.
 async fn implausibility(
     tx: &DatabaseTransaction,
     member_id: i64,
@@ -46,29 +49,46 @@ async fn implausibility(
     here: Point,
     at: DateTime<Utc>,
 ) -> Result<Option<&'static str>, ApiError> {
-    let previous = checkins::Entity::find()
-        .filter(checkins::Column::MemberId.eq(member_id))
+    let theirs = || {
+        checkins::Entity::find()
+            .filter(checkins::Column::MemberId.eq(member_id))
+            .filter(checkins::Column::Status.ne(CheckinStatus::Rejected.as_str()))
+    };
+    let before = theirs()
         .filter(checkins::Column::CapturedAt.lte(at))
-        .filter(checkins::Column::Status.ne(CheckinStatus::Rejected.as_str()))
         .order_by_desc(checkins::Column::CapturedAt)
         .limit(1)
         .one(tx)
         .await?;
-    let Some(prev) = previous else {
-        return Ok(None);
-    };
+    let after = theirs()
+        .filter(checkins::Column::CapturedAt.gt(at))
+        .order_by_asc(checkins::Column::CapturedAt)
+        .limit(1)
+        .one(tx)
+        .await?;
+    Ok([before, after]
+        .iter()
+        .flatten()
+        .find_map(|other| against(other, site_id, here, at)))
+}
+
+/// Whether being at `here` at `at` is implausible given `other` check-in.
+fn against(
+    other: &checkins::Model,
+    site_id: i64,
+    here: Point,
+    at: DateTime<Utc>,
+) -> Option<&'static str> {
     // A phone replaying one fix everywhere reports the same coordinates to the last digit.
-    if prev.site_id != site_id && prev.lat == here.lat && prev.lng == here.lng {
-        return Ok(Some("repeated_coordinates"));
+    if other.site_id != site_id && other.lat == here.lat && other.lng == here.lng {
+        return Some("repeated_coordinates");
     }
-    let metres = distance_m(
-        Point {
-            lat: prev.lat,
-            lng: prev.lng,
-        },
-        here,
-    );
-    let seconds = (at - prev.captured_at).num_milliseconds() as f64 / 1000.0;
+    let there = Point {
+        lat: other.lat,
+        lng: other.lng,
+    };
+    let metres = distance_m(there, here);
+    let seconds = (at - other.captured_at).num_milliseconds().abs() as f64 / 1000.0;
     let kmh = if seconds > 0.0 {
         metres / seconds * 3.6
     } else if metres > 0.0 {
@@ -76,7 +96,7 @@ async fn implausibility(
     } else {
         0.0
     };
-    Ok((kmh > MAX_PLAUSIBLE_KMH).then_some("impossible_travel"))
+    (kmh > MAX_PLAUSIBLE_KMH).then_some("impossible_travel")
 }
 
 /// Pays an accepted check-in and completes the routes it finishes; returns the payout (its
@@ -114,11 +134,15 @@ async fn pay(
     Ok(awarded)
 }
 
-/// Verifies and records a check-in, and pays it if it is plausible.
+/// Verifies and records a check-in in `tx`, and pays it if it is plausible and on time.
+///
+/// The day comes from `captured_at` (an offline check-in counts for the day it happened), but
+/// the phone does not choose it: one captured on an earlier local day than the one it arrives
+/// on is stored `flagged` (`late_capture`) and pays nothing until an admin approves it.
 pub async fn check_in(
-    db: &Db,
+    tx: &DatabaseTransaction,
     member_id: i64,
-    new: NewCheckin,
+    new: &NewCheckin,
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Result<CheckinResult, ApiError> {
@@ -129,7 +153,7 @@ pub async fn check_in(
             FieldIssue::new("captured_window"),
         ));
     }
-    let site = sites_service::find_open(db.conn(), new.site_id).await?;
+    let site = sites_service::find_open(tx, new.site_id).await?;
     let here = Point {
         lat: new.lat,
         lng: new.lng,
@@ -148,59 +172,60 @@ pub async fn check_in(
         });
     }
     let day = local_date(captured_at, tz);
-    let (new, site) = (&new, &site);
-    db.write(|tx| async move {
-        let flag = implausibility(&tx, member_id, site.id, here, captured_at).await?;
-        let status = if flag.is_some() {
-            CheckinStatus::Flagged
-        } else {
-            CheckinStatus::Accepted
-        };
-        let row = checkins::ActiveModel {
-            member_id: Set(member_id),
-            site_id: Set(site.id),
-            lat: Set(new.lat),
-            lng: Set(new.lng),
-            accuracy_m: Set(new.accuracy_m),
-            distance_m: Set(round_dm(distance)),
-            local_date: Set(day),
-            captured_at: Set(captured_at),
-            status: Set(status.as_str().to_owned()),
-            flag_reason: Set(flag.map(str::to_owned)),
-            photo_media_id: Set(new.photo_media_id),
-            note: Set(new
-                .note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)),
-            points_awarded: Set(0),
-            created_at: Set(now),
-            ..Default::default()
-        };
-        // The unique (member, site, day) index decides: a second check-in, or a racing one, is 409.
-        let checkin = insert_unless_duplicate(&tx, row)
-            .await?
-            .ok_or(ApiError::AlreadyCheckedIn)?;
-        let (awarded, completed_route_ids) = match status {
-            CheckinStatus::Accepted => {
-                let (awarded, routes) = accept(&tx, &checkin, now).await?;
-                (Some(awarded), routes)
-            }
-            _ => (None, Vec::new()),
-        };
-        Ok(CheckinResult {
-            id: checkin.id,
-            status,
-            distance_m: checkin.distance_m,
-            local_date: day,
-            points_awarded: awarded.as_ref().map_or(0, |a| a.points),
-            points_capped: awarded.as_ref().is_some_and(|a| a.capped),
-            completed_route_ids,
-            badges: awarded.map(|a| a.badges).unwrap_or_default(),
-        })
+    let flag = match implausibility(tx, member_id, site.id, here, captured_at).await? {
+        Some(reason) => Some(reason),
+        None if day < local_date(now, tz) => Some("late_capture"),
+        None => None,
+    };
+    let status = if flag.is_some() {
+        CheckinStatus::Flagged
+    } else {
+        CheckinStatus::Accepted
+    };
+    let row = checkins::ActiveModel {
+        member_id: Set(member_id),
+        site_id: Set(site.id),
+        lat: Set(new.lat),
+        lng: Set(new.lng),
+        accuracy_m: Set(new.accuracy_m),
+        distance_m: Set(round_dm(distance)),
+        local_date: Set(day),
+        captured_at: Set(captured_at),
+        status: Set(status.as_str().to_owned()),
+        flag_reason: Set(flag.map(str::to_owned)),
+        photo_media_id: Set(new.photo_media_id),
+        note: Set(new
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)),
+        points_awarded: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    // The unique (member, site, day) index decides: a second check-in, or a racing one, is 409.
+    let checkin = insert_unless_duplicate(tx, row)
+        .await?
+        .ok_or(ApiError::AlreadyCheckedIn)?;
+    let (awarded, completed_route_ids) = match status {
+        CheckinStatus::Accepted => {
+            let (awarded, routes) = accept(tx, &checkin, now).await?;
+            (Some(awarded), routes)
+        }
+        _ => (None, Vec::new()),
+    };
+    Ok(CheckinResult {
+        id: checkin.id,
+        status,
+        flag_reason: checkin.flag_reason,
+        distance_m: checkin.distance_m,
+        local_date: day,
+        points_awarded: awarded.as_ref().map_or(0, |a| a.points),
+        points_capped: awarded.as_ref().is_some_and(|a| a.capped),
+        completed_route_ids,
+        badges: awarded.map(|a| a.badges).unwrap_or_default(),
     })
-    .await
 }
 
 fn view(c: checkins::Model, site_name: String) -> CheckinView {
@@ -252,7 +277,9 @@ pub async fn list_for_admin(
 }
 
 /// Decides a flagged check-in: approved ones are paid (against the cap of the day they
-/// happened) and count for routes; rejected ones are not.
+/// happened) and count for routes; rejected ones are not. The decision is a conditional update
+/// of a still-flagged row, so of two racing decisions exactly one wins and the other is 409.
+/// Nobody decides their own check-in.
 pub async fn review(
     db: &Db,
     actor: i64,
@@ -269,19 +296,32 @@ pub async fn review(
             .await?
             .ok_or(ApiError::NotFound)?;
         let (_, org) = members_service::find_in_scope(tx.as_ref(), scope, checkin.member_id).await?;
-        if checkin.status != CheckinStatus::Flagged.as_str() {
-            return Err(ApiError::Conflict);
+        if checkin.member_id == actor {
+            return Err(ApiError::OwnItem);
         }
         let status = match review.decision {
             Decision::Approve => CheckinStatus::Accepted,
             Decision::Reject => CheckinStatus::Rejected,
         };
-        let mut row: checkins::ActiveModel = checkin.clone().into();
-        row.status = Set(status.as_str().to_owned());
-        row.reviewed_by = Set(Some(actor));
-        row.reviewed_at = Set(Some(now));
-        row.review_reason = Set(review.reason.clone());
-        let mut saved = row.update(tx.as_ref()).await?;
+        let decided = checkins::Entity::update_many()
+            .col_expr(checkins::Column::Status, Expr::value(status.as_str()))
+            .col_expr(checkins::Column::ReviewedBy, Expr::value(actor))
+            .col_expr(checkins::Column::ReviewedAt, Expr::value(now))
+            .col_expr(checkins::Column::ReviewReason, Expr::value(review.reason.clone()))
+            .filter(checkins::Column::Id.eq(id))
+            .filter(checkins::Column::Status.eq(CheckinStatus::Flagged.as_str()))
+            .exec(tx.as_ref())
+            .await?;
+        if decided.rows_affected != 1 {
+            return Err(ApiError::Conflict);
+        }
+        let mut saved = checkins::Model {
+            status: status.as_str().to_owned(),
+            reviewed_by: Some(actor),
+            reviewed_at: Some(now),
+            review_reason: review.reason.clone(),
+            ..checkin.clone()
+        };
         if status == CheckinStatus::Accepted {
             saved.points_awarded = accept(&tx, &saved, now).await?.0.points;
         }

@@ -1,13 +1,12 @@
 //! `Idempotency-Key`, as API.md has it, for any POST that opts in: take an [`IdempotencyKey`]
 //! and run the work through [`once`]. The same member and key within 24 h replay the first
 //! successful answer and do nothing; a failed attempt is forgotten (the retry runs afresh); the
-//! same key with another request is 422 `idempotency.key_reused`; while the first still runs,
-//! 409 `idempotency.in_progress`.
+//! same key with another request is 422 `idempotency.key_reused`.
 //!
-//! The claim is committed before the work, so a concurrent duplicate sees it. A process that
-//! dies mid-work leaves a claim that goes stale after two minutes, so the phone's retry is not
-//! blocked for a day; the features' own unique keys (one check-in per site and day, one payout
-//! per source) keep that retry from doing anything twice.
+//! The key row, the work and the stored answer commit in one transaction, so no crash can leave
+//! a key whose retry does the work twice, and a failed attempt leaves no key at all. A
+//! concurrent duplicate waits on the key's unique index until the first commits, then replays
+//! its answer (or, if the first failed, runs afresh): it never sees a half-done request.
 use std::future::Future;
 
 use actix_web::http::StatusCode;
@@ -15,15 +14,17 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use chrono::{DateTime, Duration, Utc};
 use entity::idempotency_keys;
 use futures_util::future::{Ready, ready};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+};
+use serde::Serialize;
 use serde_json::Value;
 use sha2::Digest;
 
-use crate::db::{Db, insert_unless_duplicate};
+use crate::db::{Db, Tx, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
 
 const REPLAY_WINDOW: Duration = Duration::hours(24);
-const STALE_CLAIM: Duration = Duration::minutes(2);
 const IN_PROGRESS: &str = "in_progress";
 const DONE: &str = "done";
 
@@ -55,122 +56,121 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
-enum Claim {
-    Mine,
-    Replay(StatusCode, Value),
-}
-
-/// Runs `work` (which answers a status and a JSON body) at most once for the key, or replays.
-pub async fn once<F, Fut>(
+/// Runs `work` in one write transaction, together with the key (if any): at most once for the
+/// key, or a replay of the answer stored the first time. `work` answers the success status
+/// and body; it may run more than once if the database asks for a retry (a deadlock), always in
+/// a fresh transaction.
+pub async fn once<T, F, Fut>(
     db: &Db,
     member_id: i64,
     key: &IdempotencyKey,
     body_fingerprint: &str,
     now: DateTime<Utc>,
+    status: StatusCode,
     work: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
+    T: Serialize,
+    F: Fn(Tx) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
 {
-    let Some(k) = key.key.as_deref() else {
-        let (status, body) = work().await?;
-        return Ok(HttpResponse::build(status).json(body));
-    };
     let fingerprint = hex::encode(sha2::Sha256::digest(format!(
         "{}\n{body_fingerprint}",
         key.target
     )));
-    if let Claim::Replay(status, body) = claim(db, member_id, k, &fingerprint, now).await? {
-        return Ok(HttpResponse::build(status)
-            .insert_header(("idempotent-replayed", "true"))
-            .json(body));
+    let (fingerprint, work) = (&fingerprint, &work);
+    let (status, body, replayed) = db
+        .write(|tx| async move {
+            if let Some(k) = key.key.as_deref()
+                && let Some((status, body)) = claim(&tx, member_id, k, fingerprint, now).await?
+            {
+                return Ok((status, body, true));
+            }
+            let body =
+                serde_json::to_value(work(tx.clone()).await?).map_err(anyhow::Error::from)?;
+            if let Some(k) = key.key.as_deref() {
+                store(&tx, member_id, k, status, &body).await?;
+            }
+            Ok((status, body, false))
+        })
+        .await?;
+    let mut res = HttpResponse::build(status);
+    if replayed {
+        res.insert_header(("idempotent-replayed", "true"));
     }
-    match work().await {
-        Ok((status, body)) if status.is_success() => {
-            let mut row = idempotency_keys::ActiveModel {
-                member_id: Set(member_id),
-                key: Set(k.to_owned()),
-                ..Default::default()
-            };
-            row.state = Set(DONE.to_owned());
-            row.response_status = Set(Some(i32::from(status.as_u16())));
-            row.response_body = Set(Some(body.to_string()));
-            row.update(db.conn()).await?;
-            Ok(HttpResponse::build(status).json(body))
-        }
-        outcome => {
-            forget(db, member_id, k).await;
-            let (status, body) = outcome?;
-            Ok(HttpResponse::build(status).json(body))
-        }
-    }
+    Ok(res.json(body))
 }
 
-/// Claims the key for this request, or says what to answer instead.
+/// Takes the key for this request inside its transaction, or returns the answer to replay. On
+/// PostgreSQL and MySQL a concurrent first attempt holds the key's index entry until it
+/// commits, so this waits for it; on SQLite the write lock already orders them.
 async fn claim(
-    db: &Db,
+    tx: &DatabaseTransaction,
     member_id: i64,
     key: &str,
     fingerprint: &str,
     now: DateTime<Utc>,
-) -> Result<Claim, ApiError> {
-    db.write(|tx| async move {
-        // Expired keys of this member go first: the table holds a day of keys at most.
-        idempotency_keys::Entity::delete_many()
-            .filter(idempotency_keys::Column::MemberId.eq(member_id))
-            .filter(idempotency_keys::Column::CreatedAt.lte(now - REPLAY_WINDOW))
-            .exec(tx.as_ref())
-            .await?;
-        let fresh = idempotency_keys::ActiveModel {
-            member_id: Set(member_id),
-            key: Set(key.to_owned()),
-            fingerprint: Set(fingerprint.to_owned()),
-            state: Set(IN_PROGRESS.to_owned()),
-            response_status: Set(None),
-            response_body: Set(None),
-            created_at: Set(now),
-        };
-        if insert_unless_duplicate(&tx, fresh.clone()).await?.is_some() {
-            return Ok(Claim::Mine);
+) -> Result<Option<(StatusCode, Value)>, ApiError> {
+    // Expired keys of this member go first: the table holds a day of keys at most.
+    idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::MemberId.eq(member_id))
+        .filter(idempotency_keys::Column::CreatedAt.lte(now - REPLAY_WINDOW))
+        .exec(tx)
+        .await?;
+    let fresh = idempotency_keys::ActiveModel {
+        member_id: Set(member_id),
+        key: Set(key.to_owned()),
+        fingerprint: Set(fingerprint.to_owned()),
+        state: Set(IN_PROGRESS.to_owned()),
+        response_status: Set(None),
+        response_body: Set(None),
+        created_at: Set(now),
+    };
+    if insert_unless_duplicate(tx, fresh).await?.is_some() {
+        return Ok(None);
+    }
+    let held = idempotency_keys::Entity::find_by_id((member_id, key.to_owned()))
+        .one(tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("an idempotency key conflicted but is not there"))?;
+    if held.fingerprint != fingerprint {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    match (
+        held.state.as_str(),
+        held.response_status,
+        held.response_body,
+    ) {
+        (DONE, Some(status), Some(body)) => {
+            let status = u16::try_from(status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK);
+            let body = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+            Ok(Some((status, body)))
         }
-        let held = idempotency_keys::Entity::find_by_id((member_id, key.to_owned()))
-            .one(tx.as_ref())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("an idempotency key conflicted but is not there"))?;
-        if held.fingerprint != fingerprint {
-            return Err(ApiError::IdempotencyKeyReused);
-        }
-        match (
-            held.state.as_str(),
-            held.response_status,
-            held.response_body,
-        ) {
-            (DONE, Some(status), Some(body)) => {
-                let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(200))
-                    .unwrap_or(StatusCode::OK);
-                Ok(Claim::Replay(
-                    status,
-                    serde_json::from_str(&body).unwrap_or(Value::Null),
-                ))
-            }
-            _ if held.created_at <= now - STALE_CLAIM => {
-                fresh.update(tx.as_ref()).await?;
-                Ok(Claim::Mine)
-            }
-            _ => Err(ApiError::IdempotencyInProgress),
-        }
-    })
-    .await
+        // Only a committed key is visible to another transaction, and it is committed done.
+        _ => Err(anyhow::anyhow!("an idempotency key is visible but not done").into()),
+    }
 }
 
-/// Drops a claim whose work failed, so a retry runs afresh. Best effort: if this fails too, the
-/// claim goes stale in two minutes.
-async fn forget(db: &Db, member_id: i64, key: &str) {
-    let deleted = idempotency_keys::Entity::delete_by_id((member_id, key.to_owned()))
-        .exec(db.conn())
-        .await;
-    if let Err(e) = deleted {
-        tracing::warn!(error = %e, "could not release an idempotency key");
+/// Stores the answer beside the key, in the work's transaction.
+async fn store(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    key: &str,
+    status: StatusCode,
+    body: &Value,
+) -> Result<(), ApiError> {
+    idempotency_keys::ActiveModel {
+        member_id: Set(member_id),
+        key: Set(key.to_owned()),
+        state: Set(DONE.to_owned()),
+        response_status: Set(Some(i32::from(status.as_u16()))),
+        response_body: Set(Some(body.to_string())),
+        ..Default::default()
     }
+    .update(tx)
+    .await?;
+    Ok(())
 }

@@ -8,9 +8,7 @@ use crate::error::ApiError;
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{
-    AdminOnly, IdempotencyHeader, Idempotent, InScope, JsonBodyErrors, NeedsLogin,
-};
+use crate::openapi::{AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{
@@ -119,7 +117,8 @@ async fn update_rule(
     request_body = CreateAdjustment,
     responses(
         (status = 201, description = "The ledger row and what it paid", body = Adjusted),
-        AdminOnly, InScope, JsonBodyErrors, Idempotent,
+        AdminOnly, InScope, JsonBodyErrors,
+        (status = 403, description = "`forbidden`: not an admin; `forbidden.own_item`: one's own points", body = crate::error::ErrorBody),
     )
 )]
 #[post("/admin/members/{id}/points-adjustments")]
@@ -131,30 +130,26 @@ async fn adjust(
     body: ValidJson<CreateAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let fingerprint = body.fingerprint().to_owned();
-    let (state, admin, member_id) = (&state, &admin, id.into_inner());
+    let today = local_date(now, state.settings.timezone);
+    let (admin, member_id, adjustment) = (&admin, id.into_inner(), &*body);
     idempotency::once(
         &state.db,
         admin.member_id,
         &key,
-        &fingerprint,
+        body.fingerprint(),
         now,
-        || async move {
-            let today = local_date(now, state.settings.timezone);
-            let adjusted = service::adjust(
-                &state.db,
+        StatusCode::CREATED,
+        |tx| async move {
+            service::adjust(
+                &tx,
                 admin.member_id,
                 &admin.scope,
                 member_id,
-                body.into_inner(),
+                adjustment,
                 today,
                 now,
             )
-            .await?;
-            Ok((
-                StatusCode::CREATED,
-                serde_json::to_value(adjusted).map_err(anyhow::Error::from)?,
-            ))
+            .await
         },
     )
     .await

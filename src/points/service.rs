@@ -3,7 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use entity::{
-    members, org_members, orgs, point_day_source, point_rules, point_totals, points_ledger,
+    members, org_members, orgs, point_adjustments, point_day_source, point_rules, point_totals,
+    points_ledger,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -387,58 +388,71 @@ pub async fn ledger(
     Ok(Page::from_rows(rows, page.limit(), |r| r.id, entry_dto))
 }
 
-/// An admin's correction, paid through the ledger like everything else, with its reason.
+/// An admin's correction, paid through the ledger like everything else, with its reason, in
+/// `tx`. The adjustment is a row of its own and its payout's `source_id` is that row's id, so
+/// the same event can never pay under two ids. Nobody adjusts their own points.
+#[allow(clippy::too_many_arguments)]
 pub async fn adjust(
-    db: &Db,
+    tx: &DatabaseTransaction,
     actor: i64,
     scope: &AdminScope,
     member_id: i64,
-    adjustment: CreateAdjustment,
+    adjustment: &CreateAdjustment,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Adjusted, ApiError> {
-    let adjustment = &adjustment;
-    let source_id = uuid::Uuid::new_v4().simple().to_string();
-    let source_id = &source_id;
-    db.write(|tx| async move {
-        let (_, org) = members_service::find_in_scope(tx.as_ref(), scope, member_id).await?;
-        let reason = adjustment.reason.trim();
-        let payout = Payout {
-            member_id,
-            source: Source::Adjustment,
-            source_id,
-            units: adjustment.points,
-            local_date: today,
-            note: Some(reason),
-        };
-        let awarded = award(&tx, payout, now).await?;
-        record(
-            tx.as_ref(),
-            Change {
-                actor_id: actor,
-                action: "points.adjust",
-                entity_type: "member",
-                entity_id: member_id,
-                scope_path: org.as_ref().map(|o| o.path.as_str()),
-                before: None,
-                after: Some(json!({"points": adjustment.points, "reason": reason})),
-            },
-            now,
-        )
-        .await?;
-        let row = points_ledger::Entity::find()
-            .filter(points_ledger::Column::MemberId.eq(member_id))
-            .filter(points_ledger::Column::Source.eq(Source::Adjustment.as_str()))
-            .filter(points_ledger::Column::SourceId.eq(source_id.as_str()))
-            .one(tx.as_ref())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the adjustment is not in the ledger"))?;
-        Ok(Adjusted {
-            entry: entry_dto(row),
-            points_awarded: awarded.points,
-        })
+    if member_id == actor {
+        return Err(ApiError::OwnItem);
+    }
+    let (_, org) = members_service::find_in_scope(tx, scope, member_id).await?;
+    let reason = adjustment.reason.trim();
+    let event = point_adjustments::ActiveModel {
+        member_id: Set(member_id),
+        actor_id: Set(actor),
+        points: Set(adjustment.points),
+        reason: Set(reason.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    let source_id = event.id.to_string();
+    let payout = Payout {
+        member_id,
+        source: Source::Adjustment,
+        source_id: &source_id,
+        units: adjustment.points,
+        local_date: today,
+        note: Some(reason),
+    };
+    let awarded = award(tx, payout, now).await?;
+    record(
+        tx,
+        Change {
+            actor_id: actor,
+            action: "points.adjust",
+            entity_type: "member",
+            entity_id: member_id,
+            scope_path: org.as_ref().map(|o| o.path.as_str()),
+            before: None,
+            after: Some(
+                json!({"adjustment_id": event.id, "points": adjustment.points, "reason": reason}),
+            ),
+        },
+        now,
+    )
+    .await?;
+    let row = points_ledger::Entity::find()
+        .filter(points_ledger::Column::MemberId.eq(member_id))
+        .filter(points_ledger::Column::Source.eq(Source::Adjustment.as_str()))
+        .filter(points_ledger::Column::SourceId.eq(source_id.as_str()))
+        .one(tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the adjustment is not in the ledger"))?;
+    Ok(Adjusted {
+        entry: entry_dto(row),
+        points_awarded: awarded.points,
     })
-    .await
 }
 
 /// Recomputes every counter and total from the ledger and lists where the kept values differ.

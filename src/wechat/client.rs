@@ -89,7 +89,7 @@ impl WechatClient {
         }
     }
 
-    /// Exchanges a `wx.login` code for the member's openid and session key.
+    /// Exchanges a `wx.login` code for the member's openid (and unionid, if any).
     pub async fn code_to_session(&self, code: &str) -> Result<Session, WechatError> {
         let (appid, secret) = self.credentials()?;
         let body = self

@@ -1,11 +1,11 @@
 //! The shapes WeChat answers with.
 use serde::Deserialize;
 
-/// What `sns/jscode2session` returns on success. `session_key` is secret: it stays on the server.
+/// What `sns/jscode2session` returns on success. Its `session_key` is not even read: nothing
+/// uses it, so it is neither kept nor able to leak.
 #[derive(Clone, Deserialize)]
 pub struct Session {
     pub openid: String,
-    pub session_key: String,
     #[serde(default)]
     pub unionid: Option<String>,
 }

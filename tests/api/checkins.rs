@@ -215,12 +215,13 @@ async fn captured_at_may_be_a_day_old_or_five_minutes_ahead_and_no_more() {
         let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         assert!(err["details"]["fields"]["captured_at"].is_array());
     }
-    // Made offline yesterday afternoon, sent now: it counts for yesterday.
+    // Made offline yesterday afternoon, sent now: it is for yesterday, and waits for review.
     let (status, late) = app
         .json(check_in(&app, &member, site, 0.0, 5.0, at(now - Duration::hours(20))).await)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{late}");
     assert_eq!(late["local_date"], "2026-05-31");
+    assert_eq!(late["status"], "flagged");
     let (status, ahead) = app
         .json(
             check_in(
@@ -475,4 +476,267 @@ async fn my_check_ins_and_footprint_show_where_i_have_been() {
         .await
         .unwrap();
     assert_eq!(theirs["items"], json!([]));
+}
+
+async fn total(app: &TestApp, who: &Session) -> i64 {
+    let points: Value = app
+        .get("/api/v1/me/points", Some(&who.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    points["total"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_check_in_captured_on_an_earlier_local_day_waits_unpaid_for_review() {
+    let app = spawn_app().await; // 10:00 on 1 June in Shanghai
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    app.org_admin_of(&root, "o-late-sec", tree.branch_a).await;
+    let site = site_at(&app, &root, "农讲所旧址", PANYU.0, PANYU.1).await;
+    let member = app.member_in(&root, "o-late", tree.branch_a).await;
+
+    let (status, today) = app
+        .json(check_in(&app, &member, site, 0.0, 5.0, json!({})).await)
+        .await;
+    assert_eq!(
+        (status, today["status"].as_str()),
+        (StatusCode::CREATED, Some("accepted"))
+    );
+    // One visit, sent again claiming yesterday afternoon, to spend yesterday's unused cap.
+    let yesterday = (app.clock_now() - Duration::hours(20)).to_rfc3339();
+    let (status, late) = app
+        .json(
+            check_in(
+                &app,
+                &member,
+                site,
+                0.0,
+                5.0,
+                json!({"captured_at": yesterday}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{late}");
+    assert_eq!(
+        (
+            late["status"].as_str(),
+            late["flag_reason"].as_str(),
+            late["local_date"].as_str()
+        ),
+        (Some("flagged"), Some("late_capture"), Some("2026-05-31"))
+    );
+    assert_eq!(late["points_awarded"], 0);
+    assert_eq!(
+        total(&app, &member).await,
+        5,
+        "the late capture pays nothing yet"
+    );
+
+    // Captured before midnight, sent just after it: the phone's day is not the server's.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 6, 1, 16, 1, 0).unwrap()); // 00:01 on 2 June
+    let member = app.dev_login("o-late").await;
+    let root = app.root_again().await;
+    let secretary = app.dev_login("o-late-sec").await;
+    let other = site_at(&app, &root, "农讲所东门", PANYU.0 + 0.0003, PANYU.1).await;
+    let before_midnight = Utc
+        .with_ymd_and_hms(2026, 6, 1, 15, 58, 0)
+        .unwrap()
+        .to_rfc3339();
+    let (_, edge) = app
+        .json(
+            check_in(
+                &app,
+                &member,
+                other,
+                0.0003 * M_PER_DEG,
+                5.0,
+                json!({"captured_at": before_midnight}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(
+        (edge["status"].as_str(), edge["local_date"].as_str()),
+        (Some("flagged"), Some("2026-06-01")),
+        "{edge}"
+    );
+
+    // Approved, it is paid against the day it happened.
+    let review = format!("/api/v1/admin/checkins/{}/review", late["id"]);
+    let (status, approved) = app
+        .json(
+            app.post(
+                &review,
+                &json!({"decision": "approve"}),
+                Some(&secretary.access_token),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["points_awarded"], 5);
+    assert_eq!(total(&app, &member).await, 10);
+    let ledger: Value = app
+        .get("/api/v1/me/points/ledger", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ledger["items"][0]["local_date"], "2026-05-31");
+}
+
+#[tokio::test]
+async fn impossible_travel_is_caught_against_the_check_in_after_it_in_time() {
+    let app = spawn_app().await; // 10:00 in Shanghai
+    let root = app.platform_admin().await;
+    let panyu = site_at(&app, &root, "番禺旧址", PANYU.0, PANYU.1).await;
+    let beijing = site_at(&app, &root, "北京纪念馆", 39.9087, 116.3975).await;
+    let member = app.dev_login("o-out-of-order").await;
+
+    let body = json!({"site_id": beijing, "lat": 39.9087, "lng": 116.3975, "accuracy_m": 5.0});
+    let (_, first) = app
+        .json(
+            app.post("/api/v1/checkins", &body, Some(&member.access_token))
+                .await,
+        )
+        .await;
+    assert_eq!(first["status"], "accepted", "{first}");
+    // Sent second but captured an hour before Beijing, 1,900 km away: nothing earlier to
+    // compare with, so only the check-in after it shows the flight.
+    let earlier = (app.clock_now() - Duration::hours(1)).to_rfc3339();
+    let (status, hidden) = app
+        .json(
+            check_in(
+                &app,
+                &member,
+                panyu,
+                0.0,
+                5.0,
+                json!({"captured_at": earlier}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hidden}");
+    assert_eq!(
+        (hidden["status"].as_str(), hidden["flag_reason"].as_str()),
+        (Some("flagged"), Some("impossible_travel"))
+    );
+    assert_eq!(total(&app, &member).await, 5);
+}
+
+#[tokio::test]
+async fn an_approve_and_a_reject_sent_together_have_exactly_one_winner() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let first = app.org_admin_of(&root, "o-race-sec-1", tree.org_a).await;
+    let second = app.org_admin_of(&root, "o-race-sec-2", tree.org_a).await;
+    let site = site_at(&app, &root, "纪念碑", PANYU.0, PANYU.1).await;
+    let yesterday = (app.clock_now() - Duration::hours(20)).to_rfc3339();
+    let mut cases = Vec::new();
+    for i in 0..6 {
+        let member = app
+            .member_in(&root, &format!("o-race-{i}"), tree.branch_a)
+            .await;
+        let (_, c) = app
+            .json(
+                check_in(
+                    &app,
+                    &member,
+                    site,
+                    0.0,
+                    5.0,
+                    json!({"captured_at": yesterday}),
+                )
+                .await,
+            )
+            .await;
+        assert_eq!(c["status"], "flagged", "{c}");
+        cases.push((member, c["id"].as_i64().unwrap()));
+    }
+    let (approve, reject) = (
+        json!({"decision": "approve"}),
+        json!({"decision": "reject"}),
+    );
+    let (app, approve, reject, first, second) = (&app, &approve, &reject, &first, &second);
+    let races = cases.iter().map(|(_, id)| async move {
+        let review = format!("/api/v1/admin/checkins/{id}/review");
+        let (a, r) = futures_util::join!(
+            app.post(&review, approve, Some(&first.access_token)),
+            app.post(&review, reject, Some(&second.access_token)),
+        );
+        (a.status(), r.status())
+    });
+    let outcomes = futures_util::future::join_all(races).await;
+    for ((member, id), (approve, reject)) in cases.iter().zip(outcomes) {
+        let mut statuses = [approve, reject];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "check-in {id}: {approve} {reject}"
+        );
+        let expected = if approve == StatusCode::OK { 5 } else { 0 };
+        assert_eq!(
+            total(app, member).await,
+            expected,
+            "check-in {id}: paid only if approve won"
+        );
+        let (_, seen) = app
+            .json(
+                app.get(
+                    &format!(
+                        "/api/v1/admin/checkins?status={}",
+                        if expected == 5 {
+                            "accepted"
+                        } else {
+                            "rejected"
+                        }
+                    ),
+                    Some(&root.access_token),
+                )
+                .await,
+            )
+            .await;
+        assert!(
+            seen["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == *id),
+            "{seen}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_check_in_retried_while_the_first_still_runs_replays_it() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let site = site_at(&app, &root, "旧址", PANYU.0, PANYU.1).await;
+    let member = app.dev_login("o-impatient").await;
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/checkins"))
+            .bearer_auth(&member.access_token)
+            .header("idempotency-key", "tap-tap-tap")
+            .json(&json!({"site_id": site, "lat": PANYU.0, "lng": PANYU.1, "accuracy_m": 15.0}))
+            .send()
+    };
+    let answers = futures_util::future::join_all((0..8).map(|_| send())).await;
+    let mut bodies = Vec::new();
+    for res in answers {
+        let res = res.unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        bodies.push(body);
+    }
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
+    assert_eq!(total(&app, &member).await, 5);
 }

@@ -1,6 +1,5 @@
 //! The Idempotency-Key mechanism, through the first POST that opts in: points adjustments.
 use reqwest::StatusCode;
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{Session, TestApp, assert_error, spawn_app};
@@ -156,55 +155,52 @@ async fn a_failed_attempt_is_forgotten_and_keys_belong_to_one_member_for_a_day()
 }
 
 #[tokio::test]
-async fn a_key_whose_first_request_is_still_running_is_409_until_it_goes_stale() {
-    let app = spawn_app().await;
-    let root = app.platform_admin().await;
-    let member = app.dev_login("o-running").await;
-    let body = json!({"points": 4, "reason": "补录"});
-    // A claim as the first request leaves it while it runs (its fingerprint is irrelevant
-    // here: the row is found by member and key, and a mismatch would say key_reused).
-    let first = adjust(&app, &root, member.member_id, Some("probe"), &body).await;
-    assert_eq!(first.status(), StatusCode::CREATED);
-    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
-    db.conn()
-        .execute_unprepared(&format!(
-            "UPDATE idempotency_keys SET state = 'in_progress', response_status = NULL, response_body = NULL \
-             WHERE member_id = {} AND {} = 'probe'",
-            root.member_id,
-            if app.db_url.starts_with("mysql") { "`key`" } else { "\"key\"" }
-        ))
-        .await
-        .unwrap();
-    let res = adjust(&app, &root, member.member_id, Some("probe"), &body).await;
-    assert_error(res, StatusCode::CONFLICT, "idempotency.in_progress").await;
-
-    app.clock.advance(chrono::Duration::minutes(3));
-    let res = adjust(&app, &root, member.member_id, Some("probe"), &body).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "a claim left by a dead request goes stale"
-    );
-}
-
-#[tokio::test]
-async fn racing_requests_with_one_key_create_one_thing() {
+async fn racing_requests_with_one_key_wait_for_the_first_and_replay_it() {
     let app = spawn_app().await;
     let root = app.platform_admin().await;
     let member = app.dev_login("o-rush").await;
     let body = json!({"points": 2, "reason": "补录"});
-    let racing = (0..6).map(|_| adjust(&app, &root, member.member_id, Some("rush"), &body));
-    let statuses: Vec<StatusCode> = futures_util::future::join_all(racing)
-        .await
-        .iter()
-        .map(|r| r.status())
-        .collect();
+    let racing = (0..8).map(|_| adjust(&app, &root, member.member_id, Some("rush"), &body));
+    let answers = futures_util::future::join_all(racing).await;
+    let mut bodies = Vec::new();
+    for res in answers {
+        let status = res.status();
+        let replayed = res.headers().contains_key("idempotent-replayed");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "never 409 in_progress: {body}");
+        bodies.push((replayed, body));
+    }
+    assert_eq!(bodies.iter().filter(|(replayed, _)| !replayed).count(), 1);
     assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
-        "{statuses:?}"
+        bodies.iter().all(|(_, b)| *b == bodies[0].1),
+        "one answer for all"
     );
-    assert!(statuses.contains(&StatusCode::CREATED));
-    assert_eq!(total(&app, &member).await, 2, "{statuses:?}");
+    assert_eq!(total(&app, &member).await, 2);
+}
+
+#[tokio::test]
+async fn an_adjustment_pays_under_its_own_event_id_and_nobody_adjusts_themselves() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let member = app.dev_login("o-event").await;
+    let body = json!({"points": 3, "reason": "补录"});
+    let (_, first) = app
+        .json(adjust(&app, &root, member.member_id, None, &body).await)
+        .await;
+    let (_, second) = app
+        .json(adjust(&app, &root, member.member_id, None, &body).await)
+        .await;
+    let ids: Vec<i64> = [&first, &second]
+        .iter()
+        .map(|b| {
+            b["source_id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .expect("an adjustment row id, not a random value")
+        })
+        .collect();
+    assert!(ids[0] < ids[1], "{ids:?}");
+    let own = adjust(&app, &root, root.member_id, None, &body).await;
+    assert_error(own, StatusCode::FORBIDDEN, "forbidden.own_item").await;
 }

@@ -236,3 +236,31 @@ async fn an_empty_code_is_422_and_wechat_is_not_called() {
     let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(body["details"]["fields"]["code"].is_array(), "{body}");
 }
+
+#[tokio::test]
+async fn the_session_key_is_not_stored_anywhere() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = spawn_app().await;
+    app.wechat_answers(
+        "code-kept",
+        json!({"openid": "o-kept", "session_key": "SESSION-KEY-NOT-KEPT"}),
+    )
+    .await;
+    let res = app
+        .post(
+            "/api/v1/auth/wechat-login",
+            &json!({"code": "code-kept"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let db = Database::connect(app.db_url.as_str()).await.unwrap();
+    let column = db
+        .execute_unprepared("SELECT session_key FROM members")
+        .await;
+    assert!(
+        column.is_err(),
+        "members has no session_key column any more"
+    );
+    db.close().await.unwrap();
+}
