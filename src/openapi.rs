@@ -150,6 +150,20 @@ impl IntoResponses for AdminOnly {
     }
 }
 
+/// What a platform-only operation may answer: `responses(..., PlatformOnly)`.
+pub struct PlatformOnly;
+
+impl IntoResponses for PlatformOnly {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = AdminOnly::responses();
+        responses.extend(error_responses(&[(
+            "403",
+            "`forbidden`: the caller is not a platform admin; answered before the body is read",
+        )]));
+        responses
+    }
+}
+
 /// What an admin operation on one entity may answer besides [`AdminOnly`].
 pub struct InScope;
 

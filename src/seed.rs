@@ -183,11 +183,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
             cover_media_id: None,
             status: None,
         };
-        site_ids.push(
-            sites_service::create(db, SYSTEM, &platform, site, now)
-                .await?
-                .id,
-        );
+        site_ids.push(sites_service::create(db, SYSTEM, site, now).await?.id);
     }
     let route = NewRoute {
         name: "番禺红色足迹线（演示）".into(),
@@ -197,7 +193,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
         starts_at: None,
         ends_at: None,
     };
-    trails_service::create(db, SYSTEM, &platform, route, now).await?;
+    trails_service::create(db, SYSTEM, route, now).await?;
     Ok(Some(Seeded {
         orgs: org_count,
         members: member_count,

@@ -7,6 +7,7 @@ use sea_orm::EntityTrait;
 
 use super::scope::AdminScope;
 use crate::error::ApiError;
+use crate::http::gate;
 use crate::members::dto::{Role, RoleGrant};
 use crate::members::service::roles_of;
 use crate::state::AppState;
@@ -28,9 +29,11 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let decided = gate::close(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
+            let _decided = decided;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             let token = token?;
@@ -72,9 +75,11 @@ impl FromRequest for Admin {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let decided = gate::close(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let caller = Caller::from_request(req, payload);
         Box::pin(async move {
+            let _decided = decided;
             let caller = caller.await?;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
@@ -84,6 +89,34 @@ impl FromRequest for Admin {
             Ok(Admin {
                 member_id: caller.member_id,
                 scope,
+            })
+        })
+    }
+}
+
+/// A caller holding `platform_admin`, for the operations only platform admins do (sites,
+/// routes, campaigns, point rules, and later the question bank, exams, articles and classes).
+/// Anyone else is refused with 403 before the body is read.
+#[derive(Debug, Clone)]
+pub struct PlatformAdmin {
+    pub member_id: i64,
+}
+
+impl FromRequest for PlatformAdmin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let decided = gate::close(req);
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let _decided = decided;
+            let caller = caller.await?;
+            if !caller.has_role(Role::PlatformAdmin) {
+                return Err(ApiError::Forbidden);
+            }
+            Ok(PlatformAdmin {
+                member_id: caller.member_id,
             })
         })
     }

@@ -7,4 +7,4 @@ pub mod scope;
 pub mod service;
 pub mod tokens;
 
-pub use extractor::{Admin, Caller};
+pub use extractor::{Admin, Caller, PlatformAdmin};

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{Admin, Caller};
+use crate::auth::{Caller, PlatformAdmin};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, JsonBodyErrors, NeedsLogin};
+use crate::openapi::{JsonBodyErrors, NeedsLogin, PlatformOnly};
 use crate::state::AppState;
 
 use super::dto::{Campaign, NewCampaign};
@@ -64,7 +64,7 @@ async fn get_campaign(
     ))
 }
 
-/// Create a campaign for orgs in the caller's scope, with routes.
+/// Create a campaign for some org subtrees, with routes (platform admins).
 #[utoipa::path(
     tag = "admin",
     operation_id = "create_campaign",
@@ -72,20 +72,19 @@ async fn get_campaign(
     request_body = NewCampaign,
     responses(
         (status = 201, description = "Created", body = Campaign),
-        (status = 404, description = "`not_found`: an org outside the caller's scope, or a route that does not exist", body = ErrorBody),
-        AdminOnly, JsonBodyErrors,
+        (status = 404, description = "`not_found`: an org or a route that does not exist", body = ErrorBody),
+        PlatformOnly, JsonBodyErrors,
     )
 )]
 #[post("/admin/campaigns")]
 async fn create_campaign(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     body: ValidJson<NewCampaign>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign = service::create(
         &state.db,
         admin.member_id,
-        &admin.scope,
         body.into_inner(),
         state.clock.now(),
     )

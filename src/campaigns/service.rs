@@ -150,11 +150,10 @@ pub async fn get(
         .ok_or(ApiError::NotFound)
 }
 
-/// Creates a campaign for orgs in the caller's scope (an org admin runs one for their subtree).
+/// Creates a campaign for some org subtrees (platform admins: campaigns span enterprises).
 pub async fn create(
     db: &Db,
     actor: i64,
-    scope: &AdminScope,
     new: NewCampaign,
     now: DateTime<Utc>,
 ) -> Result<Campaign, ApiError> {
@@ -173,7 +172,8 @@ pub async fn create(
         .write(|tx| async move {
             let mut first_path = None;
             for id in org_ids {
-                let org = orgs_service::find_in_scope(tx.as_ref(), scope, *id).await?;
+                let org =
+                    orgs_service::find_in_scope(tx.as_ref(), &AdminScope::Platform, *id).await?;
                 first_path.get_or_insert(org.path);
             }
             let found = routes::Entity::find()

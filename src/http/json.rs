@@ -53,7 +53,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let payload = payload.take();
+        let auth_decided = super::gate::decided(req);
         Box::pin(async move {
+            auth_decided.await;
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }

@@ -2,13 +2,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, put, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{Admin, Caller};
+use crate::auth::{Admin, Caller, PlatformAdmin};
 use crate::clock::local_date;
 use crate::error::ApiError;
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin};
+use crate::openapi::{
+    AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin, PlatformOnly,
+};
 use crate::state::AppState;
 
 use super::dto::{
@@ -86,19 +88,18 @@ async fn list_rules(
     security(("bearer" = [])),
     params(("source" = String, Path, description = "The source, e.g. `checkin`")),
     request_body = UpdatePointRule,
-    responses((status = 200, description = "The rule as saved", body = PointRule), AdminOnly, InScope, JsonBodyErrors)
+    responses((status = 200, description = "The rule as saved", body = PointRule), PlatformOnly, InScope, JsonBodyErrors)
 )]
 #[put("/admin/point-rules/{source}")]
 async fn update_rule(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     source: web::Path<String>,
     body: ValidJson<UpdatePointRule>,
 ) -> Result<web::Json<PointRule>, ApiError> {
     let rule = service::update_rule(
         &state.db,
         admin.member_id,
-        &admin.scope,
         &source,
         body.into_inner(),
         state.clock.now(),

@@ -274,14 +274,10 @@ pub async fn rules(conn: &impl ConnectionTrait) -> Result<Vec<PointRule>, ApiErr
 pub async fn update_rule(
     db: &Db,
     actor: i64,
-    scope: &AdminScope,
     source: &str,
     edit: UpdatePointRule,
     now: DateTime<Utc>,
 ) -> Result<PointRule, ApiError> {
-    if !scope.is_platform() {
-        return Err(ApiError::Forbidden);
-    }
     let edit = &edit;
     db.write(|tx| async move {
         let rule = point_rules::Entity::find_by_id(source)

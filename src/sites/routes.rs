@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{Admin, Caller};
+use crate::auth::{Caller, PlatformAdmin};
 use crate::error::ApiError;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
+use crate::openapi::{InScope, JsonBodyErrors, NeedsLogin, PlatformOnly};
 use crate::state::AppState;
 
 use super::dto::{Imported, NewSite, Site, SiteSearch, UpdateSite};
@@ -76,18 +76,17 @@ async fn get_site(
     operation_id = "create_site",
     security(("bearer" = [])),
     request_body = NewSite,
-    responses((status = 201, description = "Created", body = Site), AdminOnly, JsonBodyErrors)
+    responses((status = 201, description = "Created", body = Site), PlatformOnly, JsonBodyErrors)
 )]
 #[post("/admin/sites")]
 async fn create_site(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     body: ValidJson<NewSite>,
 ) -> Result<HttpResponse, ApiError> {
     let site = service::create(
         &state.db,
         admin.member_id,
-        &admin.scope,
         body.into_inner(),
         state.clock.now(),
     )
@@ -102,19 +101,18 @@ async fn create_site(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Site id")),
     request_body = UpdateSite,
-    responses((status = 200, description = "The site as saved", body = Site), AdminOnly, InScope, JsonBodyErrors)
+    responses((status = 200, description = "The site as saved", body = Site), PlatformOnly, InScope, JsonBodyErrors)
 )]
 #[patch("/admin/sites/{id}")]
 async fn update_site(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     id: web::Path<i64>,
     body: ValidJson<UpdateSite>,
 ) -> Result<web::Json<Site>, ApiError> {
     let site = service::update(
         &state.db,
         admin.member_id,
-        &admin.scope,
         id.into_inner(),
         body.into_inner(),
         state.clock.now(),
@@ -129,18 +127,17 @@ async fn update_site(
     operation_id = "delete_site",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Site id")),
-    responses((status = 204, description = "Removed"), AdminOnly, InScope)
+    responses((status = 204, description = "Removed"), PlatformOnly, InScope)
 )]
 #[delete("/admin/sites/{id}")]
 async fn delete_site(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     service::delete(
         &state.db,
         admin.member_id,
-        &admin.scope,
         id.into_inner(),
         state.clock.now(),
     )
@@ -161,13 +158,13 @@ async fn delete_site(
         (status = 201, description = "Every row created", body = Imported),
         (status = 413, description = "`payload_too_large`: more than 4 MiB", body = crate::error::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `text/csv`", body = crate::error::ErrorBody),
-        AdminOnly,
+        PlatformOnly,
     )
 )]
 #[post("/admin/sites/import")]
 async fn import_sites(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     req: actix_web::HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -180,13 +177,7 @@ async fn import_sites(
         return Err(ApiError::UnsupportedMediaType);
     }
     let body = crate::http::read_body(payload.into_inner(), None, IMPORT_LIMIT).await?;
-    let imported = service::import_csv(
-        &state.db,
-        admin.member_id,
-        &admin.scope,
-        &body,
-        state.clock.now(),
-    )
-    .await?;
+    let imported =
+        service::import_csv(&state.db, admin.member_id, &body, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(imported))
 }

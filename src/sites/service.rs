@@ -7,7 +7,6 @@ use sea_orm::{
 };
 
 use crate::audit::service::{Change, record};
-use crate::auth::scope::AdminScope;
 use crate::db::Db;
 use crate::error::{ApiError, FieldErrors, FieldIssue};
 use crate::geo::{Point, bounding_box, distance_m};
@@ -169,15 +168,6 @@ fn summary(s: &sites::Model) -> serde_json::Value {
     serde_json::to_value(to_dto(s.clone(), None)).unwrap_or_default()
 }
 
-/// Sites are shared by every org: only platform admins manage them.
-fn platform_only(scope: &AdminScope) -> Result<(), ApiError> {
-    if scope.is_platform() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
 async fn audit(
     conn: &impl ConnectionTrait,
     actor: i64,
@@ -202,11 +192,9 @@ async fn audit(
 pub async fn create(
     db: &Db,
     actor: i64,
-    scope: &AdminScope,
     new: NewSite,
     now: DateTime<Utc>,
 ) -> Result<Site, ApiError> {
-    platform_only(scope)?;
     let new = &new;
     db.write(|tx| async move {
         let created = sites::ActiveModel {
@@ -246,12 +234,10 @@ pub async fn create(
 pub async fn update(
     db: &Db,
     actor: i64,
-    scope: &AdminScope,
     id: i64,
     edit: UpdateSite,
     now: DateTime<Utc>,
 ) -> Result<Site, ApiError> {
-    platform_only(scope)?;
     let edit = &edit;
     db.write(|tx| async move {
         let site = find_not_deleted(tx.as_ref(), id).await?;
@@ -308,14 +294,7 @@ pub async fn update(
 }
 
 /// Soft delete: the site disappears for members; check-ins keep their site.
-pub async fn delete(
-    db: &Db,
-    actor: i64,
-    scope: &AdminScope,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    platform_only(scope)?;
+pub async fn delete(db: &Db, actor: i64, id: i64, now: DateTime<Utc>) -> Result<(), ApiError> {
     db.write(|tx| async move {
         let site = find_not_deleted(tx.as_ref(), id).await?;
         let before = summary(&site);
@@ -343,11 +322,9 @@ pub async fn delete(
 pub async fn import_csv(
     db: &Db,
     actor: i64,
-    scope: &AdminScope,
     csv_text: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Imported, ApiError> {
-    platform_only(scope)?;
     let text = csv_text
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())
         .unwrap_or(csv_text);

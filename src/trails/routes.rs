@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{Admin, Caller};
+use crate::auth::{Caller, PlatformAdmin};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, JsonBodyErrors, NeedsLogin};
+use crate::openapi::{JsonBodyErrors, NeedsLogin, PlatformOnly};
 use crate::state::AppState;
 
 use super::dto::{NewRoute, Route};
@@ -68,19 +68,18 @@ async fn get_route(
     responses(
         (status = 201, description = "Created", body = Route),
         (status = 404, description = "`not_found`: a site does not exist", body = ErrorBody),
-        AdminOnly, JsonBodyErrors,
+        PlatformOnly, JsonBodyErrors,
     )
 )]
 #[post("/admin/routes")]
 async fn create_route(
     state: web::Data<AppState>,
-    admin: Admin,
+    admin: PlatformAdmin,
     body: ValidJson<NewRoute>,
 ) -> Result<HttpResponse, ApiError> {
     let route = service::create(
         &state.db,
         admin.member_id,
-        &admin.scope,
         body.into_inner(),
         state.clock.now(),
     )

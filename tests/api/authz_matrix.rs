@@ -92,7 +92,8 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         .await
         .unwrap();
     let site = site["id"].as_i64().unwrap();
-    let flagged = flagged_checkin(&app, &root, &target).await;
+    let flagged = flagged_checkin(&app, site, &target).await;
+    let own_flagged = flagged_checkin(&app, site, &admin_a).await;
 
     use Method as M;
     let operations = vec![
@@ -211,7 +212,7 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             Some(
                 json!({"title": "矩阵活动", "starts_at": expires, "ends_at": (app.clock_now() + chrono::Duration::days(30)).to_rfc3339(), "org_ids": [a], "route_ids": []}),
             ),
-            [401, 403, 403, 201, 404, 201],
+            [401, 403, 403, 403, 403, 201],
         ),
         op(
             M::GET,
@@ -265,7 +266,52 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         ),
     ];
 
+    // Nobody decides their own case, whatever their scope.
+    let own_cases = [
+        (
+            M::POST,
+            format!("/api/v1/admin/checkins/{own_flagged}/review"),
+            json!({"decision": "approve"}),
+            &admin_a,
+        ),
+        (
+            M::POST,
+            format!(
+                "/api/v1/admin/members/{}/points-adjustments",
+                admin_a.member_id
+            ),
+            json!({"points": 100, "reason": "自己加分"}),
+            &admin_a,
+        ),
+        (
+            M::POST,
+            format!(
+                "/api/v1/admin/members/{}/points-adjustments",
+                root.member_id
+            ),
+            json!({"points": 100, "reason": "自己加分"}),
+            &root,
+        ),
+    ];
     let mut failures = Vec::new();
+    for (method, path, body, who) in own_cases {
+        let res = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&who.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let answer: Value = res.json().await.unwrap_or_default();
+        if status != 403 || answer["code"] != "forbidden.own_item" {
+            failures.push(format!(
+                "{method} {path} on one's own case: {status} {answer}"
+            ));
+        }
+    }
+
     for operation in &operations {
         for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(operation.expect)) {
             let mut req = app
@@ -288,6 +334,37 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
                 let body = res.text().await.unwrap_or_default();
                 failures.push(format!(
                     "{} {} as {caller}: expected {expected}, got {status} {body}",
+                    operation.method, operation.path
+                ));
+            }
+        }
+    }
+
+    // A caller who may never do an operation learns nothing about its body: with a body of the
+    // wrong shape they still get 401/403, and only those who may do it hear 422.
+    for operation in operations
+        .iter()
+        .filter(|o| matches!(o.body, Some(Value::Object(_))))
+    {
+        for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(operation.expect)) {
+            let expected = if matches!(expected, 401 | 403) {
+                expected
+            } else {
+                422
+            };
+            let mut req = app
+                .client
+                .request(operation.method.clone(), app.url(&operation.path))
+                .json(&json!(["not", "an", "object"]));
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            if status != expected {
+                let body = res.text().await.unwrap_or_default();
+                failures.push(format!(
+                    "{} {} with a bad body as {caller}: expected {expected}, got {status} {body}",
                     operation.method, operation.path
                 ));
             }
@@ -324,41 +401,20 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
     );
 }
 
-/// A check-in by `member` flagged for impossible travel: Panyu two hours ago, Beijing now.
+/// A check-in by `member` at `site`, flagged for review: captured yesterday (late_capture).
 async fn flagged_checkin(
     app: &crate::helpers::TestApp,
-    root: &crate::helpers::Session,
+    site: i64,
     member: &crate::helpers::Session,
 ) -> i64 {
-    let mut sites = Vec::new();
-    for (name, lat, lng) in [
-        ("矩阵番禺", 22.9375, 113.3842),
-        ("矩阵北京", 39.9087, 116.3975),
-    ] {
-        let body = json!({"name": name, "category": "other", "lat": lat, "lng": lng});
-        let site: Value = app
-            .post("/api/v1/admin/sites", &body, Some(&root.access_token))
-            .await
-            .json()
-            .await
-            .unwrap();
-        sites.push(site["id"].as_i64().unwrap());
-    }
-    let earlier = (app.clock_now() - chrono::Duration::hours(2)).to_rfc3339();
-    let first = json!({"site_id": sites[0], "lat": 22.9375, "lng": 113.3842, "accuracy_m": 5.0, "captured_at": earlier});
-    assert_eq!(
-        app.post("/api/v1/checkins", &first, Some(&member.access_token))
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    let second = json!({"site_id": sites[1], "lat": 39.9087, "lng": 116.3975, "accuracy_m": 5.0});
+    let yesterday = (app.clock_now() - chrono::Duration::hours(20)).to_rfc3339();
+    let body = json!({"site_id": site, "lat": 22.9, "lng": 113.3, "accuracy_m": 5.0, "captured_at": yesterday});
     let flagged: Value = app
-        .post("/api/v1/checkins", &second, Some(&member.access_token))
+        .post("/api/v1/checkins", &body, Some(&member.access_token))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(flagged["status"], "flagged");
+    assert_eq!(flagged["status"], "flagged", "{flagged}");
     flagged["id"].as_i64().unwrap()
 }

@@ -41,14 +41,22 @@ async fn members_see_the_campaigns_their_org_takes_part_in() {
         .unwrap()
         .extend(window(30).as_object().unwrap().clone());
 
+    // Campaigns span enterprises: platform admins create them; an org admin is refused.
+    assert_error(
+        app.post(
+            "/api/v1/admin/campaigns",
+            &body,
+            Some(&admin_a.access_token),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     let (status, campaign) = app
         .json(
-            app.post(
-                "/api/v1/admin/campaigns",
-                &body,
-                Some(&admin_a.access_token),
-            )
-            .await,
+            app.post("/api/v1/admin/campaigns", &body, Some(&root.access_token))
+                .await,
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{campaign}");
@@ -89,11 +97,11 @@ async fn members_see_the_campaigns_their_org_takes_part_in() {
         .await;
     }
 
-    let t = Some(admin_a.access_token.as_str());
-    let mut outside = body.clone();
-    outside["org_ids"] = json!([tree.org_b]);
+    let t = Some(root.access_token.as_str());
+    let mut no_org = body.clone();
+    no_org["org_ids"] = json!([999_999]);
     assert_error(
-        app.post("/api/v1/admin/campaigns", &outside, t).await,
+        app.post("/api/v1/admin/campaigns", &no_org, t).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
