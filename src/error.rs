@@ -145,6 +145,11 @@ impl FieldIssue {
             ("username", Lang::En) => {
                 "must be 3 to 32 lowercase letters, digits, '.', '_' or '-'".into()
             }
+            ("control_characters", Lang::Zh) => "不能包含控制字符（如 NUL）".into(),
+            ("control_characters", Lang::En) => {
+                "must not contain control characters such as NUL (tab and newline are allowed)"
+                    .into()
+            }
             ("invalid_type", Lang::Zh) => "类型或格式不正确".into(),
             ("invalid_type", Lang::En) => match p("reason") {
                 Some(reason) => format!("has the wrong type or format: {reason}"),

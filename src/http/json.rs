@@ -91,6 +91,9 @@ pub async fn read_body(
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
     let json: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(field) = super::text::first_unclean(&json) {
+        return Err(super::text::refuse(&field));
+    }
     let fingerprint = fingerprint(&json);
     let value = serde_path_to_error::deserialize(json).map_err(|e| {
         let path = e.path().to_string();

@@ -55,13 +55,17 @@ pub async fn observe(
         client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
     );
 
+    let unclean = super::text::first_unclean_request(req.path(), req.query_string(), req.headers());
     // Handlers and extractors answer errors as responses; an `Err` here is rare and is passed
     // on as is (the request cannot be cloned before routing to build a response from it).
-    let mut res = next
-        .call(req)
-        .instrument(span.clone())
-        .await?
-        .map_into_boxed_body();
+    let mut res = match unclean {
+        Some(field) => req.into_response(super::text::refuse(&field).render(lang)),
+        None => next
+            .call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_boxed_body(),
+    };
 
     let api_error = res
         .response()

@@ -22,6 +22,7 @@ mod points;
 mod schema;
 mod seed;
 mod sites;
+mod text;
 mod tokens;
 mod trails;
 mod wechat_login;
