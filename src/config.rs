@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
+use secrecy::SecretString;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -24,7 +25,8 @@ pub enum LogFormat {
 pub struct WechatSettings {
     pub api_base: String,
     pub appid: Option<String>,
-    pub secret: Option<String>,
+    /// A secret: its `Debug` prints `[REDACTED]`, so no log line can carry it by accident.
+    pub secret: Option<SecretString>,
     /// Total time allowed for one call to WeChat, connection included.
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -37,7 +39,7 @@ pub struct Settings {
     pub bind: String,
     pub timezone: Tz,
     /// `None` in development means "generate one into the data directory".
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     pub dev_login: bool,
     pub cors_origins: Vec<String>,
     pub trusted_proxies: Vec<IpAddr>,
@@ -51,6 +53,12 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     /// Largest JSON body accepted, in bytes.
     pub json_limit: usize,
+    /// Password hashes computed at once; further admin logins wait...
+    pub password_hashing_at_once: usize,
+    /// ...this long for a turn, then get 503.
+    pub password_hashing_wait: Duration,
+    /// Password checks one client IP may make in 15 minutes (admin login).
+    pub admin_login_per_ip: u32,
 }
 
 // Secrets stay out of `{:?}` so a debug print of the settings cannot leak them.
@@ -218,7 +226,7 @@ impl Settings {
             })
             .collect::<Result<Vec<IpAddr>, _>>()?;
         let data_dir = PathBuf::from(src.get("REDTRAIL_DATA_DIR").unwrap_or("data"));
-        let jwt_secret = src.get("REDTRAIL_JWT_SECRET").map(str::to_owned);
+        let jwt_secret = src.get("REDTRAIL_JWT_SECRET").map(SecretString::from);
         let dev_login = parse_bool("REDTRAIL_DEV_LOGIN", src.get("REDTRAIL_DEV_LOGIN"), false)?;
 
         if env == Environment::Production {
@@ -230,7 +238,7 @@ impl Settings {
             }
         }
         if let Some(secret) = &jwt_secret
-            && secret.len() < 32
+            && secrecy::ExposeSecret::expose_secret(secret).len() < 32
         {
             return Err(ConfigError::Invalid {
                 name: "REDTRAIL_JWT_SECRET",
@@ -278,7 +286,7 @@ impl Settings {
                     .trim_end_matches('/')
                     .to_owned(),
                 appid: src.get("REDTRAIL_WECHAT_APPID").map(str::to_owned),
-                secret: src.get("REDTRAIL_WECHAT_SECRET").map(str::to_owned),
+                secret: src.get("REDTRAIL_WECHAT_SECRET").map(SecretString::from),
                 timeout: Duration::from_millis(parse_u64(
                     "REDTRAIL_WECHAT_TIMEOUT_MS",
                     src.get("REDTRAIL_WECHAT_TIMEOUT_MS"),
@@ -317,6 +325,23 @@ impl Settings {
                 src.get("REDTRAIL_JSON_LIMIT_BYTES"),
                 64 * 1024,
             )? as usize,
+            password_hashing_at_once: parse_u64(
+                "REDTRAIL_PASSWORD_HASHING_AT_ONCE",
+                src.get("REDTRAIL_PASSWORD_HASHING_AT_ONCE"),
+                2,
+            )?
+            .clamp(1, 64) as usize,
+            password_hashing_wait: Duration::from_millis(parse_u64(
+                "REDTRAIL_PASSWORD_HASHING_WAIT_MS",
+                src.get("REDTRAIL_PASSWORD_HASHING_WAIT_MS"),
+                2_000,
+            )?),
+            admin_login_per_ip: parse_u64(
+                "REDTRAIL_ADMIN_LOGIN_PER_IP",
+                src.get("REDTRAIL_ADMIN_LOGIN_PER_IP"),
+                30,
+            )?
+            .clamp(1, 100_000) as u32,
         })
     }
 }

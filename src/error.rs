@@ -236,6 +236,9 @@ pub enum ApiError {
     /// 503 `wechat.unavailable`: WeChat busy (-1), timed out or unreachable.
     #[error("WeChat unavailable")]
     WechatUnavailable,
+    /// 503 `service_unavailable` with `Retry-After`: too busy right now (password hashing).
+    #[error("busy; retry in {retry_after_secs}s")]
+    Busy { retry_after_secs: u64 },
     /// 503 `service_unavailable`: a dependency (the database) is down.
     #[error("service unavailable")]
     ServiceUnavailable,
@@ -278,7 +281,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
             ApiError::WechatUnavailable => "wechat.unavailable",
-            ApiError::ServiceUnavailable => "service_unavailable",
+            ApiError::ServiceUnavailable | ApiError::Busy { .. } => "service_unavailable",
             ApiError::Database(_) | ApiError::Internal(_) => "internal",
         }
     }
@@ -340,7 +343,7 @@ impl ApiError {
                 "微信服务暂时不可用，请稍后重试",
                 "WeChat is unavailable; try again later",
             ),
-            ApiError::ServiceUnavailable => (
+            ApiError::ServiceUnavailable | ApiError::Busy { .. } => (
                 "服务暂时不可用，请稍后重试",
                 "The service is unavailable; try again later",
             ),
@@ -389,7 +392,9 @@ impl ApiError {
     /// The full response in `lang`.
     pub fn render(&self, lang: Lang) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } =
+            self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         res.json(self.body(lang))
@@ -441,7 +446,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::WechatError => StatusCode::BAD_GATEWAY,
-            ApiError::WechatUnavailable | ApiError::ServiceUnavailable => {
+            ApiError::WechatUnavailable | ApiError::ServiceUnavailable | ApiError::Busy { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

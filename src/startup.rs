@@ -15,6 +15,7 @@ use rand::RngCore;
 use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::service::AdminLoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::{Environment, Settings};
@@ -64,6 +65,7 @@ impl Application {
             wechat: WechatClient::new(&settings.wechat, clock.clone())?,
             metrics: Metrics::new()?,
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
+            admin_login: AdminLoginLimits::new(&settings),
             settings: Arc::new(settings),
             clock,
             db,
@@ -162,7 +164,9 @@ fn cors(origins: &[String]) -> Cors {
 /// directory, so tokens survive restarts.
 fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &settings.jwt_secret {
-        return Ok(secret.as_bytes().to_vec());
+        return Ok(secrecy::ExposeSecret::expose_secret(secret)
+            .as_bytes()
+            .to_vec());
     }
     anyhow::ensure!(
         settings.env == Environment::Development,

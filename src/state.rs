@@ -1,6 +1,7 @@
 //! What handlers share: built once at start-up, handed to actix as `web::Data<AppState>`.
 use std::sync::Arc;
 
+use crate::auth::service::AdminLoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Join attempts per member: 10 a minute, so invite codes cannot be guessed.
     pub join_limiter: RateLimiter,
+    /// Admin-login password checks: how many at once, and how many per client IP.
+    pub admin_login: AdminLoginLimits,
 }

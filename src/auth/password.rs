@@ -39,6 +39,33 @@ fn matches(password: &str, stored: &str) -> bool {
     })
 }
 
+/// Bounds how many password hashes run at once, so a flood of logins cannot take every core:
+/// the rest wait up to `wait` for a turn, then are told 503 with `Retry-After`.
+pub struct Hashing {
+    permits: tokio::sync::Semaphore,
+    wait: std::time::Duration,
+}
+
+impl Hashing {
+    pub fn new(at_once: usize, wait: std::time::Duration) -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(at_once.max(1)),
+            wait,
+        }
+    }
+
+    /// [`verify`] on the blocking pool, when a turn comes.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, ApiError> {
+        let _turn = tokio::time::timeout(self.wait, self.permits.acquire())
+            .await
+            .map_err(|_| ApiError::Busy {
+                retry_after_secs: 1,
+            })?
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing permits closed: {e}")))?;
+        verify_blocking(password, stored).await
+    }
+}
+
 /// Runs [`verify`] on the blocking pool.
 pub async fn verify_blocking(password: String, stored: Option<String>) -> Result<bool, ApiError> {
     tokio::task::spawn_blocking(move || verify(&password, stored.as_deref()))

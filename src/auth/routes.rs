@@ -1,8 +1,9 @@
 use actix_web::{HttpResponse, post, web};
+use secrecy::ExposeSecret;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::http::ValidJson;
+use crate::http::{ClientIp, ValidJson};
 use crate::openapi::JsonBodyErrors;
 use crate::state::AppState;
 
@@ -80,7 +81,10 @@ async fn dev_login(
 }
 
 /// Log in to an admin account with username and password. After 5 failures for one username
-/// within 15 minutes, answers 429 until the window has passed.
+/// within 15 minutes it answers 429 until enough of them are 15 minutes old; each client IP
+/// may also make only so many password checks in 15 minutes (`REDTRAIL_ADMIN_LOGIN_PER_IP`,
+/// default 30). Password hashing runs a few at a time; when all are busy for 2 s the answer is
+/// 503 with `Retry-After`.
 #[utoipa::path(
     tag = "auth",
     operation_id = "admin_login",
@@ -88,20 +92,24 @@ async fn dev_login(
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
         (status = 401, description = "`auth.bad_credentials`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many failures; see `Retry-After`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failures for this username, or too many attempts from this IP; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`service_unavailable`: every password check is busy; see `Retry-After`", body = ErrorBody),
         JsonBodyErrors,
     )
 )]
 #[post("/auth/admin-login")]
 async fn admin_login(
     state: web::Data<AppState>,
+    client_ip: ClientIp,
     body: ValidJson<AdminLogin>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let pair = service::admin_login(
         &state.db,
         &state.tokens,
+        &state.admin_login,
+        client_ip.0,
         &body.username,
-        &body.password,
+        body.password.expose_secret(),
         state.clock.now(),
     )
     .await?;
@@ -127,7 +135,7 @@ async fn refresh(
     let pair = service::refresh(
         &state.db,
         &state.tokens,
-        &body.refresh_token,
+        body.refresh_token.expose_secret(),
         state.clock.now(),
     )
     .await?;
@@ -149,6 +157,11 @@ async fn logout(
     state: web::Data<AppState>,
     body: ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    service::logout(&state.db, &body.refresh_token, state.clock.now()).await?;
+    service::logout(
+        &state.db,
+        body.refresh_token.expose_secret(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

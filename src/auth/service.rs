@@ -1,12 +1,19 @@
 //! Login, token rotation and admin accounts.
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{login_failures, member_roles, members, refresh_tokens};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder,
 };
+use sha2::Digest;
 
+use crate::config::Settings;
 use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
 use crate::members::dto::{Member, Role, RoleGrant};
@@ -15,7 +22,7 @@ use crate::wechat::WechatClient;
 
 use super::dto::TokenPair;
 use super::password;
-use super::tokens::{TokenKeys, hash_refresh_token, new_refresh_token};
+use super::tokens::{Token, TokenKeys, hash_refresh_token, new_refresh_token};
 
 /// Failed admin logins for one username that lock it...
 pub const LOCKOUT_FAILURES: usize = 5;
@@ -154,8 +161,8 @@ async fn issue(
     .insert(tx)
     .await?;
     Ok(TokenPair {
-        access_token,
-        refresh_token,
+        access_token: Token::new(access_token),
+        refresh_token: Token::new(refresh_token),
         token_type: "Bearer",
         expires_in: keys.access_ttl.as_secs(),
         refresh_expires_in: keys.refresh_ttl.as_secs(),
@@ -210,12 +217,59 @@ fn normalize_username(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
+/// Admin-login limits kept in this process: how many password hashes run at once, and how
+/// many password checks one client IP gets per [`LOCKOUT_WINDOW`]. The per-username lockout is
+/// in the database and holds across instances; these are per instance.
+pub struct AdminLoginLimits {
+    hashing: password::Hashing,
+    by_ip: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl AdminLoginLimits {
+    pub fn new(settings: &Settings) -> Self {
+        let per_ip = NonZeroU32::new(settings.admin_login_per_ip).unwrap_or(NonZeroU32::MIN);
+        let window = LOCKOUT_WINDOW
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(900));
+        // Refilled evenly: one more check every window / per_ip.
+        let quota = Quota::with_period(window / per_ip.get())
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(per_ip);
+        Self {
+            hashing: password::Hashing::new(
+                settings.password_hashing_at_once,
+                settings.password_hashing_wait,
+            ),
+            by_ip: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Takes one password check from the IP's allowance, or refuses with 429. Taken before the
+    /// check, so parallel guesses cannot outrun it; a correct password costs one too, and the
+    /// allowance is sized for failures.
+    fn charge_ip(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        let Some(ip) = ip else { return Ok(()) };
+        if self.by_ip.len() > 10_000 {
+            self.by_ip.retain_recent();
+        }
+        self.by_ip.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+}
+
 /// Signs an admin account in by username and password. After [`LOCKOUT_FAILURES`] failures
-/// within [`LOCKOUT_WINDOW`] the username answers 429 until the window has passed, whatever
-/// the password; the failures live in the database, so every instance sees them.
+/// within [`LOCKOUT_WINDOW`] the username answers 429 until enough of them have aged out,
+/// whatever the password; the failures live in the database, so every instance sees them. Each
+/// client IP also has an allowance of password checks ([`AdminLoginLimits`]).
 pub async fn admin_login(
     db: &Db,
     keys: &TokenKeys,
+    limits: &AdminLoginLimits,
+    client_ip: Option<IpAddr>,
     username: &str,
     password: &str,
     now: DateTime<Utc>,
@@ -223,19 +277,51 @@ pub async fn admin_login(
     let username = normalize_username(username);
     let username = &username;
     let since = now - LOCKOUT_WINDOW;
-    let failures = login_failures::Entity::find()
+    // The attempt is committed as a failure before anything is decided, so that N parallel
+    // guesses are N rows: the k-th to commit counts at least k, and at most LOCKOUT_FAILURES
+    // of them reach the password check. A success clears them all.
+    let attempt = db
+        .write(|tx| async move {
+            login_failures::Entity::delete_many()
+                .filter(login_failures::Column::Username.eq(username))
+                .filter(login_failures::Column::FailedAt.lte(since))
+                .exec(tx.as_ref())
+                .await?;
+            Ok(login_failures::ActiveModel {
+                username: Set(username.clone()),
+                failed_at: Set(now),
+                ..Default::default()
+            }
+            .insert(tx.as_ref())
+            .await?)
+        })
+        .await?;
+    // An attempt refused before its password was checked is no failure: it must not extend
+    // the lockout.
+    let withdraw = || async {
+        login_failures::Entity::delete_by_id(attempt.id)
+            .exec(db.conn())
+            .await
+    };
+    let others: Vec<login_failures::Model> = login_failures::Entity::find()
         .filter(login_failures::Column::Username.eq(username))
         .filter(login_failures::Column::FailedAt.gt(since))
+        .filter(login_failures::Column::Id.ne(attempt.id))
         .order_by_asc(login_failures::Column::FailedAt)
         .all(db.conn())
         .await?;
-    if failures.len() >= LOCKOUT_FAILURES {
+    if others.len() >= LOCKOUT_FAILURES {
+        withdraw().await?;
         // Unlocked once enough of the failures have aged out of the window.
-        let unlock_at = failures[failures.len() - LOCKOUT_FAILURES].failed_at + LOCKOUT_WINDOW;
+        let unlock_at = others[others.len() - LOCKOUT_FAILURES].failed_at + LOCKOUT_WINDOW;
         let wait_ms = (unlock_at - now).num_milliseconds().max(1000);
         return Err(ApiError::RateLimited {
             retry_after_secs: (wait_ms as u64).div_ceil(1000),
         });
+    }
+    if let Err(refused) = limits.charge_ip(client_ip) {
+        withdraw().await?;
+        return Err(refused);
     }
 
     let member = members::Entity::find()
@@ -243,25 +329,15 @@ pub async fn admin_login(
         .one(db.conn())
         .await?;
     let stored = member.as_ref().and_then(|m| m.password_hash.clone());
-    let ok = password::verify_blocking(password.to_owned(), stored).await?;
+    let ok = match limits.hashing.verify(password.to_owned(), stored).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            withdraw().await?;
+            return Err(busy);
+        }
+    };
     let Some(member) = member.filter(|_| ok) else {
-        db.write(|tx| async move {
-            login_failures::Entity::delete_many()
-                .filter(login_failures::Column::Username.eq(username))
-                .filter(login_failures::Column::FailedAt.lte(since))
-                .exec(tx.as_ref())
-                .await?;
-            login_failures::ActiveModel {
-                username: Set(username.clone()),
-                failed_at: Set(now),
-                ..Default::default()
-            }
-            .insert(tx.as_ref())
-            .await?;
-            Ok(())
-        })
-        .await?;
-        tracing::info!(username = %username, "admin login failed");
+        log_failure(username, client_ip);
         return Err(ApiError::BadCredentials);
     };
 
@@ -277,6 +353,30 @@ pub async fn admin_login(
         issue(&tx, keys, member.id, now).await
     })
     .await
+}
+
+/// Logs a failed admin login without recording a password typed into the username field:
+/// a name that is not a valid username is logged as its length and a hash prefix only.
+fn log_failure(username: &str, client_ip: Option<IpAddr>) {
+    let ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    if is_valid_username(username) {
+        tracing::info!(username = %username, client_ip = %ip, "admin login failed");
+    } else {
+        let digest = hex::encode(sha2::Sha256::digest(username.as_bytes()));
+        tracing::info!(
+            username_len = username.chars().count(),
+            username_sha256 = &digest[..8],
+            client_ip = %ip,
+            "admin login failed"
+        );
+    }
+}
+
+fn is_valid_username(username: &str) -> bool {
+    (3..=32).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
 }
 
 /// Creates a platform admin account. For `redtrail admin create`.
@@ -302,11 +402,7 @@ pub async fn create_admin_account(
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
     let username = normalize_username(username);
-    let valid_name = (3..=32).contains(&username.chars().count())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if !valid_name {
+    if !is_valid_username(&username) {
         return Err(ApiError::field(
             "username",
             FieldIssue::new("username").with("min", 3).with("max", 32),

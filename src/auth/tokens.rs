@@ -66,6 +66,28 @@ impl TokenKeys {
     }
 }
 
+/// A token on its way to the client: serialized as the plain string, but its `Debug` prints
+/// `[redacted]`, so no log line of a response can carry it.
+#[derive(Clone, serde::Serialize)]
+#[serde(transparent)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: String) -> Self {
+        Token(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// A fresh refresh token: 256 random bits, URL-safe.
 pub fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];

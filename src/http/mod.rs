@@ -10,4 +10,4 @@ pub mod text;
 pub mod validate;
 
 pub use json::{ValidJson, read_body};
-pub use observe::observe;
+pub use observe::{ClientIp, observe};

@@ -13,7 +13,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
 use crate::error::{ApiError, Lang};
@@ -47,6 +47,7 @@ pub async fn observe(
         &req,
         state.as_ref().map_or(&[], |s| &s.settings.trusted_proxies),
     );
+    req.extensions_mut().insert(ClientIp(client_ip));
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -108,6 +109,21 @@ pub async fn observe(
         );
     });
     Ok(res)
+}
+
+/// The client's address as [`observe`] judged it (trusted proxies considered), for handlers
+/// that limit by IP.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl actix_web::FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let ip = req.extensions().get::<ClientIp>().and_then(|c| c.0);
+        std::future::ready(Ok(ClientIp(ip)))
+    }
 }
 
 fn is_json(res: &ServiceResponse<BoxBody>) -> bool {

@@ -10,6 +10,22 @@ pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A secret's length in characters, checked without ever printing it.
+pub fn secret_length(
+    value: &secrecy::SecretString,
+    min: u64,
+    max: u64,
+) -> Result<(), ValidationError> {
+    let n = secrecy::ExposeSecret::expose_secret(value).chars().count() as u64;
+    if (min..=max).contains(&n) {
+        return Ok(());
+    }
+    let mut err = ValidationError::new("length");
+    err.add_param(Cow::Borrowed("min"), &min);
+    err.add_param(Cow::Borrowed("max"), &max);
+    Err(err)
+}
+
 /// An absolute http(s) URL with a host and no whitespace.
 pub fn http_url(value: &str) -> Result<(), ValidationError> {
     let rest = value

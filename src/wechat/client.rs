@@ -1,3 +1,4 @@
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,7 +60,7 @@ pub struct WechatClient {
     http: reqwest::Client,
     base: String,
     appid: Option<String>,
-    secret: Option<String>,
+    secret: Option<SecretString>,
     clock: SharedClock,
     /// Held across a refresh, so concurrent callers wait for one refresh and share its token.
     token: Arc<Mutex<Option<AccessToken>>>,
@@ -84,7 +85,7 @@ impl WechatClient {
 
     fn credentials(&self) -> Result<(&str, &str), WechatError> {
         match (&self.appid, &self.secret) {
-            (Some(appid), Some(secret)) => Ok((appid, secret)),
+            (Some(appid), Some(secret)) => Ok((appid, secret.expose_secret())),
             _ => Err(WechatError::NotConfigured),
         }
     }

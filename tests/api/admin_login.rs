@@ -1,8 +1,8 @@
 use chrono::Duration;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, session_from, spawn_app};
+use crate::helpers::{assert_error, session_from, spawn_app, spawn_app_with};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -122,4 +122,96 @@ async fn a_successful_login_clears_earlier_failures() {
         );
     }
     session_from(app.admin_login("forgetful", PASSWORD).await).await;
+}
+
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    ip: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/admin-login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn twenty_parallel_wrong_passwords_get_five_tries_between_them() {
+    let app = spawn_app().await;
+    assert!(app.admin_create("target", PASSWORD).status.success());
+    let passwords: Vec<String> = (0..20).map(|i| format!("guess-number-{i}")).collect();
+    let guesses = passwords.iter().map(|p| app.admin_login("target", p));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    assert!(tried <= 5, "at most five password checks: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    // Refused attempts are not failures: only the tried ones lock, and they age out. (Racing
+    // attempts may refuse each other, so fewer than five may have been tried.)
+    if tried == 5 {
+        let res = app.admin_login("target", PASSWORD).await;
+        assert_error(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+        app.clock
+            .advance(Duration::minutes(15) + Duration::seconds(1));
+    }
+    let res = app.admin_login("target", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn one_client_ip_gets_only_so_many_password_checks_whatever_the_usernames() {
+    let app = spawn_app_with(vec![
+        ("REDTRAIL_TRUSTED_PROXIES", "127.0.0.1".into()),
+        ("REDTRAIL_ADMIN_LOGIN_PER_IP", "3".into()),
+    ])
+    .await;
+    for name in ["alice", "bob", "carol"] {
+        let res = login_from(&app, "203.0.113.7", name, "spray-password").await;
+        assert_error(res, StatusCode::UNAUTHORIZED, "auth.bad_credentials").await;
+    }
+    let res = login_from(&app, "203.0.113.7", "dave", "spray-password").await;
+    let retry = res.headers().get("retry-after").cloned();
+    assert_error(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert!(retry.is_some());
+    // Another client behind the same proxy is not affected.
+    let res = login_from(&app, "198.51.100.2", "dave", "spray-password").await;
+    assert_error(res, StatusCode::UNAUTHORIZED, "auth.bad_credentials").await;
+}
+
+#[tokio::test]
+async fn password_hashing_runs_a_few_at_a_time_and_the_rest_are_told_to_come_back() {
+    let app = spawn_app_with(vec![
+        ("REDTRAIL_PASSWORD_HASHING_AT_ONCE", "1".into()),
+        ("REDTRAIL_PASSWORD_HASHING_WAIT_MS", "0".into()),
+    ])
+    .await;
+    let names: Vec<String> = (0..12).map(|i| format!("user{i}")).collect();
+    let logins = names.iter().map(|n| app.admin_login(n, "some-password"));
+    let answers = futures_util::future::join_all(logins).await;
+    let mut busy = 0;
+    for res in answers {
+        match res.status().as_u16() {
+            401 => {}
+            503 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+                busy += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        busy > 0,
+        "twelve parallel hashes with one at a time and no wait"
+    );
 }

@@ -86,6 +86,14 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // A password typed into the username field is not logged as typed.
+    let res = client
+        .post(format!("{address}/api/v1/auth/admin-login"))
+        .json(&serde_json::json!({"username": "Typed-Password-As-Name!9", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = client
         .post(format!("{address}/api/v1/auth/wechat-login"))
         .json(&serde_json::json!({"code": "LOGIN-CODE-MUST-NOT-BE-LOGGED"}))
@@ -112,7 +120,8 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
     for line in &raw {
         assert!(
             !line.contains("SECRET-MUST-NOT-BE-LOGGED")
-                && !line.contains("LOGIN-CODE-MUST-NOT-BE-LOGGED"),
+                && !line.contains("LOGIN-CODE-MUST-NOT-BE-LOGGED")
+                && !line.to_lowercase().contains("typed-password-as-name"),
             "a secret reached the log: {line}"
         );
     }
@@ -133,4 +142,13 @@ async fn the_binary_serves_logs_request_ids_and_stops_on_sigterm() {
         "a log line from inside the handler: {messages:?}"
     );
     assert!(messages.contains(&"request finished"), "{messages:?}");
+    assert!(
+        rest.iter()
+            .any(|e| e["fields"]["message"] == "admin login failed"
+                && e["fields"]["username_len"] == 24
+                && e["fields"]["username_sha256"]
+                    .as_str()
+                    .is_some_and(|h| h.len() == 8)),
+        "the unlikely username is logged as its length and a hash prefix"
+    );
 }
