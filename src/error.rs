@@ -172,12 +172,19 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("payload too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
+    /// 413 `payload_too_large`: a file with more rows than one import takes.
+    #[error("more than {max_rows} rows")]
+    TooManyRows { max_rows: usize },
     /// 415 `unsupported_media_type`: the body is not `application/json`.
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// 422 `validation_failed`, with `details.fields`.
     #[error("validation failed")]
     Validation(FieldErrors),
+    /// 422 `validation_failed` for a file of rows: the first [`MAX_ROW_ERRORS`] problems in
+    /// `details.fields`, and how many there were in all in `details.error_count`.
+    #[error("validation failed in {total} places")]
+    RowErrors { fields: FieldErrors, total: usize },
     /// 401 `auth.required`: no bearer token.
     #[error("authentication required")]
     AuthRequired,
@@ -259,9 +266,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::PayloadTooLarge { .. } | ApiError::TooManyRows { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::Validation(_) => "validation_failed",
+            ApiError::Validation(_) | ApiError::RowErrors { .. } => "validation_failed",
             ApiError::AuthRequired => "auth.required",
             ApiError::InvalidToken => "auth.invalid_token",
             ApiError::InvalidCode => "auth.invalid_code",
@@ -290,11 +297,17 @@ impl ApiError {
         let (zh, en) = match self {
             ApiError::BadRequest(_) => ("请求格式不正确", "The request is malformed"),
             ApiError::PayloadTooLarge { .. } => ("请求内容过大", "The request body is too large"),
+            ApiError::TooManyRows { .. } => (
+                "文件行数超过单次导入上限，请分批导入",
+                "The file has more rows than one import takes; split it",
+            ),
             ApiError::UnsupportedMediaType => (
                 "请求内容须为 JSON（Content-Type: application/json）",
                 "The request body must be JSON (Content-Type: application/json)",
             ),
-            ApiError::Validation(_) => ("提交的内容有误", "Some fields are invalid"),
+            ApiError::Validation(_) | ApiError::RowErrors { .. } => {
+                ("提交的内容有误", "Some fields are invalid")
+            }
             ApiError::AuthRequired => ("请先登录", "Login required"),
             ApiError::InvalidToken => (
                 "登录已失效，请重新登录",
@@ -359,15 +372,15 @@ impl ApiError {
 
     fn details(&self, lang: Lang) -> Value {
         match self {
-            ApiError::Validation(fields) => {
-                let fields: BTreeMap<&String, Vec<String>> = fields
-                    .iter()
-                    .map(|(name, issues)| (name, issues.iter().map(|i| i.message(lang)).collect()))
-                    .collect();
-                json!({ "fields": fields })
-            }
+            ApiError::Validation(fields) => json!({ "fields": messages(fields, lang) }),
+            ApiError::RowErrors { fields, total } => json!({
+                "fields": messages(fields, lang),
+                "error_count": total,
+                "truncated": *total > fields.len(),
+            }),
             ApiError::BadRequest(reason) => json!({ "reason": reason }),
             ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
+            ApiError::TooManyRows { max_rows } => json!({ "max_rows": max_rows }),
             ApiError::RateLimited { retry_after_secs } => {
                 json!({ "retry_after": retry_after_secs })
             }
@@ -427,9 +440,13 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::TooManyRows { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::RowErrors { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::AuthRequired
             | ApiError::InvalidToken
             | ApiError::InvalidCode
@@ -458,6 +475,16 @@ impl ResponseError for ApiError {
         self.render(Lang::Zh)
     }
 }
+
+fn messages(fields: &FieldErrors, lang: Lang) -> BTreeMap<&String, Vec<String>> {
+    fields
+        .iter()
+        .map(|(name, issues)| (name, issues.iter().map(|i| i.message(lang)).collect()))
+        .collect()
+}
+
+/// How many problems a file import reports at most; the rest are counted.
+pub const MAX_ROW_ERRORS: usize = 100;
 
 impl From<validator::ValidationErrors> for ApiError {
     fn from(errors: validator::ValidationErrors) -> Self {

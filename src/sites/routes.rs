@@ -147,8 +147,9 @@ async fn delete_site(
 
 /// Import sites from CSV (platform admins): UTF-8, header
 /// `name,category,lat,lng,radius_m,address,region,description,opening_hours` (the first four
-/// required). All or nothing: any bad row makes it 422, each problem under `rows[N].field` where
-/// N is the line number.
+/// required), at most 10,000 rows. All or nothing: any bad row makes it 422, each problem under
+/// `rows[N].field` where N is the line number; at most the first 100 problems are listed, with
+/// `details.error_count` (all of them) and `details.truncated`.
 #[utoipa::path(
     tag = "admin",
     operation_id = "import_sites",
@@ -156,7 +157,7 @@ async fn delete_site(
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 201, description = "Every row created", body = Imported),
-        (status = 413, description = "`payload_too_large`: more than 4 MiB", body = crate::error::ErrorBody),
+        (status = 413, description = "`payload_too_large`: more than 4 MiB, or more than 10,000 rows (`details.max_rows`)", body = crate::error::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `text/csv`", body = crate::error::ErrorBody),
         PlatformOnly,
     )

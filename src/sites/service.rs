@@ -8,7 +8,7 @@ use sea_orm::{
 
 use crate::audit::service::{Change, record};
 use crate::db::Db;
-use crate::error::{ApiError, FieldErrors, FieldIssue};
+use crate::error::{ApiError, FieldErrors, FieldIssue, MAX_ROW_ERRORS};
 use crate::geo::{Point, bounding_box, distance_m};
 use crate::http::paging::{self, Page, PageQuery};
 
@@ -317,8 +317,15 @@ pub async fn delete(db: &Db, actor: i64, id: i64, now: DateTime<Utc>) -> Result<
     .await
 }
 
+/// Most rows one import takes: bigger files are split by the admin.
+pub const MAX_IMPORT_ROWS: usize = 10_000;
+/// Rows per INSERT: short statements, so SQLite's writer is never held for long by one.
+const IMPORT_BATCH: usize = 500;
+
 /// Reads a sites CSV (UTF-8, with or without a BOM, header row first) and creates every row, or
-/// none: any bad row makes it 422 with each problem under `rows[N].field`, N being the line.
+/// none: any bad row makes it 422 with each problem under `rows[N].field`, N being the line
+/// (the first [`MAX_ROW_ERRORS`], and the count of all). More than [`MAX_IMPORT_ROWS`] rows is
+/// 413. Every row is checked before anything is written.
 pub async fn import_csv(
     db: &Db,
     actor: i64,
@@ -332,25 +339,34 @@ pub async fn import_csv(
         .trim(csv::Trim::All)
         .from_reader(text);
     let mut problems = FieldErrors::new();
+    let mut total_problems = 0;
+    let mut note = |field: String, issues: Vec<FieldIssue>| {
+        total_problems += 1;
+        if problems.len() < MAX_ROW_ERRORS {
+            problems.entry(field).or_default().extend(issues);
+        }
+    };
     let mut sites = Vec::new();
     for (i, record) in reader.deserialize::<SiteRow>().enumerate() {
+        if i == MAX_IMPORT_ROWS {
+            return Err(ApiError::TooManyRows {
+                max_rows: MAX_IMPORT_ROWS,
+            });
+        }
         let line = i + 2;
         let row = match record {
             Ok(row) => row,
             Err(e) => {
-                let reason = e.to_string();
-                problems
-                    .entry(format!("rows[{line}]"))
-                    .or_default()
-                    .push(FieldIssue::new("invalid_type").with("reason", reason));
+                let issue = FieldIssue::new("invalid_type").with("reason", e.to_string());
+                note(format!("rows[{line}]"), vec![issue]);
                 continue;
             }
         };
         let Some(category) = SiteCategory::parse(&row.category) else {
-            problems
-                .entry(format!("rows[{line}].category"))
-                .or_default()
-                .push(FieldIssue::new("invalid"));
+            note(
+                format!("rows[{line}].category"),
+                vec![FieldIssue::new("invalid")],
+            );
             continue;
         };
         let site = NewSite {
@@ -366,30 +382,43 @@ pub async fn import_csv(
             cover_media_id: None,
             status: None,
         };
+        let clean = [&site.name]
+            .into_iter()
+            .chain(&site.description)
+            .chain(&site.address)
+            .chain(&site.region)
+            .chain(&site.opening_hours)
+            .all(|t| crate::http::text::is_clean(t));
+        if !clean {
+            note(
+                format!("rows[{line}]"),
+                vec![FieldIssue::new("control_characters")],
+            );
+            continue;
+        }
         if let Err(errors) = validator::Validate::validate(&site)
             && let ApiError::Validation(fields) = ApiError::from(errors)
         {
             for (field, issues) in fields {
-                problems
-                    .entry(format!("rows[{line}].{field}"))
-                    .or_default()
-                    .extend(issues);
+                note(format!("rows[{line}].{field}"), issues);
             }
             continue;
         }
         sites.push(site);
     }
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
+    if total_problems > 0 {
+        return Err(ApiError::RowErrors {
+            fields: problems,
+            total: total_problems,
+        });
     }
     if sites.is_empty() {
         return Err(ApiError::field("rows", FieldIssue::new("required")));
     }
     let sites = &sites;
     db.write(|tx| async move {
-        let mut ids = Vec::with_capacity(sites.len());
-        for site in sites {
-            let created = sites::ActiveModel {
+        for batch in sites.chunks(IMPORT_BATCH) {
+            let rows = batch.iter().map(|site| sites::ActiveModel {
                 name: Set(site.name.trim().to_owned()),
                 description: Set(site.description.clone()),
                 address: Set(site.address.clone()),
@@ -405,12 +434,30 @@ pub async fn import_csv(
                 updated_at: Set(now),
                 deleted_at: Set(None),
                 ..Default::default()
-            }
-            .insert(tx.as_ref())
-            .await?;
-            ids.push(created.id);
+            });
+            sites::Entity::insert_many(rows)
+                .exec_without_returning(tx.as_ref())
+                .await?;
         }
-        let after = serde_json::json!({"created": ids.len(), "ids": ids});
+        // Ids ascend in insertion order on every backend, and this import's rows are the ones
+        // created at `now` (MySQL has no INSERT ... RETURNING).
+        let ids: Vec<i64> = sites::Entity::find()
+            .select_only()
+            .column(sites::Column::Id)
+            .filter(sites::Column::CreatedAt.eq(now))
+            .order_by_asc(sites::Column::Id)
+            .into_tuple()
+            .all(tx.as_ref())
+            .await?;
+        if ids.len() != sites.len() {
+            return Err(anyhow::anyhow!(
+                "imported {} sites but found {} created at {now}",
+                sites.len(),
+                ids.len()
+            )
+            .into());
+        }
+        let after = serde_json::json!({"created": ids.len(), "first_id": ids.first(), "last_id": ids.last()});
         audit(tx.as_ref(), actor, "site.import", 0, None, Some(after), now).await?;
         Ok(Imported {
             created: ids.len(),

@@ -319,3 +319,50 @@ async fn a_csv_import_creates_every_row_or_none_and_names_the_bad_lines() {
     let res = import(&app, &root, "text/csv", &huge).await;
     assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn a_csv_import_takes_ten_thousand_rows_and_lists_the_first_hundred_problems() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let row = |i: usize| format!("遗址{i},museum,22.{i:04},113.1\n");
+    let full: String = std::iter::once("name,category,lat,lng\n".to_owned())
+        .chain((0..10_000).map(row))
+        .collect();
+    let (status, imported) = app.json(import(&app, &root, "text/csv", &full).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{imported}");
+    assert_eq!(imported["created"], 10_000);
+    let ids: Vec<i64> = imported["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]) && ids.len() == 10_000);
+    let last: Value = app
+        .get(
+            &format!("/api/v1/sites/{}", ids[9_999]),
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["name"], "遗址9999", "ids are in file order");
+
+    let res = import(&app, &root, "text/csv", &format!("{full}{}", row(10_000))).await;
+    let err = assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_eq!(err["details"]["max_rows"], 10_000);
+
+    let bad: String = std::iter::once("name,category,lat,lng\n".to_owned())
+        .chain((0..150).map(|i| format!("坏{i},castle,22.1,113.1\n")))
+        .collect();
+    let res = import(&app, &root, "text/csv", &bad).await;
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(err["details"]["fields"].as_object().unwrap().len(), 100);
+    assert_eq!(err["details"]["error_count"], 150);
+    assert_eq!(err["details"]["truncated"], true);
+    let nul = "name,category,lat,lng\n坏\u{0}名,museum,22.1,113.1\n";
+    let res = import(&app, &root, "text/csv", nul).await;
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(err["details"]["fields"]["rows[2]"].is_array(), "{err}");
+}
