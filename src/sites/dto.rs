@@ -164,7 +164,6 @@ pub struct SiteRow {
 /// What an import created.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Imported {
+    /// How many sites were created: every row of the file.
     pub created: usize,
-    /// The new sites' ids, in file order.
-    pub ids: Vec<i64>,
 }
