@@ -21,6 +21,9 @@ const WRITE_ATTEMPTS: u32 = 5;
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// Every statement sent, for `/metrics` (`redtrail_db_statements_total`): the number that
+    /// says whether a request's queries grow with its data.
+    statements: prometheus::IntCounter,
 }
 
 impl Db {
@@ -45,8 +48,15 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
         });
-        let conn = Database::connect(opts).await?;
-        Ok(Self { conn })
+        let mut conn = Database::connect(opts).await?;
+        let statements = prometheus::IntCounter::new(
+            "redtrail_db_statements_total",
+            "SQL statements sent to the database",
+        )
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+        let counted = statements.clone();
+        conn.set_metric_callback(move |_| counted.inc());
+        Ok(Self { conn, statements })
     }
 
     /// Connects, then applies pending migrations if `migrate`.
@@ -66,6 +76,10 @@ impl Db {
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    pub fn statements(&self) -> &prometheus::IntCounter {
+        &self.statements
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -130,6 +144,37 @@ impl Db {
                 ..Default::default()
             })
             .await
+    }
+}
+
+/// A hand-written statement for the few queries the query builder cannot say portably. `sql`
+/// uses `?` placeholders (none inside string literals), numbered `$1, $2, …` for PostgreSQL.
+pub fn raw(
+    backend: DatabaseBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = if backend == DatabaseBackend::Postgres {
+        let mut numbered = String::with_capacity(sql.len() + 8);
+        for (i, part) in sql.split('?').enumerate() {
+            if i > 0 {
+                numbered.push_str(&format!("${i}"));
+            }
+            numbered.push_str(part);
+        }
+        numbered
+    } else {
+        sql.to_owned()
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The name of a double-precision float type in `CAST(… AS …)`.
+pub fn float_type(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "DOUBLE PRECISION",
+        DatabaseBackend::MySql => "DOUBLE",
+        _ => "REAL",
     }
 }
 

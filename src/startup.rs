@@ -63,7 +63,7 @@ impl Application {
                 settings.refresh_token_ttl,
             ),
             wechat: WechatClient::new(&settings.wechat, clock.clone())?,
-            metrics: Metrics::new()?,
+            metrics: Metrics::new(db.statements())?,
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
             admin_login: AdminLoginLimits::new(&settings),
             settings: Arc::new(settings),

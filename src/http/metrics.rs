@@ -11,8 +11,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> anyhow::Result<Self> {
+    /// `db_statements` is the database handle's statement counter, served beside these.
+    pub fn new(db_statements: &prometheus::IntCounter) -> anyhow::Result<Self> {
         let registry = Registry::new();
+        registry.register(Box::new(db_statements.clone()))?;
         let requests = IntCounterVec::new(
             Opts::new("http_requests_total", "HTTP requests answered"),
             &["method", "route", "status"],

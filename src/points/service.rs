@@ -623,7 +623,8 @@ pub async fn leaderboard(
     })
 }
 
-/// The child orgs of `parent_id`, by average points per member in the period.
+/// The child orgs of `parent_id`, by average points per member in the period: one grouped
+/// query over each child's subtree, whatever the number of children.
 pub async fn org_leaderboard(
     conn: &impl ConnectionTrait,
     query: OrgLeaderboardQuery,
@@ -635,47 +636,45 @@ pub async fn org_leaderboard(
         .one(conn)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let children = orgs::Entity::find()
-        .filter(orgs::Column::ParentId.eq(query.parent_id))
-        .order_by_asc(orgs::Column::Id)
-        .all(conn)
+    let backend = conn.get_database_backend();
+    // `d` runs over each child's subtree (the path prefix test, with a range start the path
+    // index can use); members with no total in the period count as 0. The average is computed
+    // as a float on every backend (SUM is DECIMAL on MySQL and NUMERIC-like elsewhere).
+    let sql = format!(
+        "SELECT c.id AS id, c.name AS name, COUNT(om.member_id) AS member_count, \
+           CASE WHEN COUNT(om.member_id) = 0 THEN 0.0 \
+                ELSE CAST(SUM(COALESCE(pt.points, 0)) AS {float}) / COUNT(om.member_id) END AS average \
+         FROM orgs c \
+         JOIN orgs d ON d.path >= c.path AND SUBSTR(d.path, 1, LENGTH(c.path)) = c.path \
+         LEFT JOIN org_members om ON om.org_id = d.id \
+         LEFT JOIN point_totals pt ON pt.member_id = om.member_id \
+              AND pt.period = ? AND pt.period_start = ? \
+         WHERE c.parent_id = ? \
+         GROUP BY c.id, c.name \
+         ORDER BY average DESC, c.id ASC",
+        float = crate::db::float_type(backend)
+    );
+    let rows = conn
+        .query_all_raw(crate::db::raw(
+            backend,
+            &sql,
+            [period.as_str().into(), start.into(), query.parent_id.into()],
+        ))
         .await?;
-    let mut rows = Vec::with_capacity(children.len());
-    for child in children {
-        let member_count = org_members::Entity::find()
-            .filter(org_members::Column::MemberId.in_subquery(members_under(&child.path)))
-            .count(conn)
-            .await?;
-        // Summed here, not in SQL: SUM's type differs by backend (MySQL answers DECIMAL).
-        let total: i64 = point_totals::Entity::find()
-            .filter(point_totals::Column::Period.eq(period.as_str()))
-            .filter(point_totals::Column::PeriodStart.eq(start))
-            .filter(point_totals::Column::MemberId.in_subquery(members_under(&child.path)))
-            .all(conn)
-            .await?
-            .iter()
-            .map(|t| i64::from(t.points))
-            .sum();
-        let average = if member_count == 0 {
-            0.0
-        } else {
-            total as f64 / member_count as f64
-        };
-        rows.push((child, member_count, average));
-    }
-    rows.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.id.cmp(&b.0.id)));
     let mut items: Vec<OrgRanked> = Vec::with_capacity(rows.len());
-    for (i, (org, member_count, average)) in rows.into_iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
+        let average: f64 = row.try_get("", "average")?;
+        let average = (average * 100.0).round() / 100.0;
         let rank = match items.last() {
             Some(prev) if prev.average_points == average => prev.rank,
             _ => i as u64 + 1,
         };
         items.push(OrgRanked {
             rank,
-            org_id: org.id,
-            name: org.name,
-            member_count,
-            average_points: (average * 100.0).round() / 100.0,
+            org_id: row.try_get("", "id")?,
+            name: row.try_get("", "name")?,
+            member_count: u64::try_from(row.try_get::<i64>("", "member_count")?).unwrap_or(0),
+            average_points: average,
         });
     }
     Ok(OrgLeaderboard {

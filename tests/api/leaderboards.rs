@@ -181,3 +181,54 @@ async fn orgs_are_ranked_by_average_points_per_member_counting_members_without_p
         .await;
     assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+async fn statements_so_far(app: &crate::helpers::TestApp) -> u64 {
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("redtrail_db_statements_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the statement counter is in /metrics")
+}
+
+#[tokio::test]
+async fn the_org_board_costs_the_same_few_statements_for_three_or_thirty_children() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let committee = app
+        .create_org(
+            &root.access_token,
+            json!({"name": "委员会", "kind": "industry_committee"}),
+        )
+        .await;
+    let board = format!("/api/v1/leaderboards/orgs?parent_id={committee}&period=all");
+    let mut cost = Vec::new();
+    for wanted in [3, 30] {
+        let existing = app
+            .get(&board, Some(&root.access_token))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        for i in existing..wanted {
+            app.create_org(
+                &root.access_token,
+                json!({"name": format!("企业{i}"), "kind": "party_org", "parent_id": committee}),
+            )
+            .await;
+        }
+        let before = statements_so_far(&app).await;
+        let (status, body) = app
+            .json(app.get(&board, Some(&root.access_token)).await)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["items"].as_array().unwrap().len(), wanted);
+        cost.push(statements_so_far(&app).await - before);
+    }
+    assert_eq!(
+        cost[0], cost[1],
+        "statements for 3 and 30 children: {cost:?}"
+    );
+}
