@@ -4,8 +4,9 @@
 
 /// Mean Earth radius in metres (IUGG).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
-/// Metres per degree of latitude, close enough for a prefilter that is then checked exactly.
-const METRES_PER_DEGREE: f64 = 111_320.0;
+/// Metres per degree of latitude on the same sphere as [`distance_m`]: a box drawn on a larger
+/// Earth than the distances are measured on would miss sites just inside the radius.
+const METRES_PER_DEGREE: f64 = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {

@@ -361,3 +361,29 @@ async fn a_csv_import_takes_ten_thousand_rows_and_lists_the_first_hundred_proble
     let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(err["details"]["fields"]["rows[2]"].is_array(), "{err}");
 }
+
+#[tokio::test]
+async fn a_site_just_inside_the_search_radius_is_found() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    // 4,995 m due north of the caller (99.9% of 5 km) on the sphere distances are measured on.
+    let north = 4_995.0 / 111_195.08;
+    let body = json!({"name": "边缘遗址", "category": "other", "lat": 22.9 + north, "lng": 113.3});
+    let res = app
+        .post("/api/v1/admin/sites", &body, Some(&root.access_token))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let found: Value = app
+        .get(
+            "/api/v1/sites?lat=22.9&lng=113.3&within_m=5000",
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let d = found["items"][0]["distance_m"]
+        .as_f64()
+        .expect("the site is found");
+    assert!((d - 4_995.0).abs() < 1.0, "{d}");
+}
