@@ -2,7 +2,8 @@
 # Regenerates entity/src from the migrations: migrate a scratch PostgreSQL database, then let
 # sea-orm-cli write one module per table. PostgreSQL, because its schema says the most (bigint
 # ids, timestamptz). Its timestamptz comes out as DateTimeWithTimeZone, which MySQL cannot decode,
-# so it is rewritten to DateTimeUtc, which every backend decodes. Never edit entity/src by hand.
+# so it is rewritten to UtcTime (entity/src/time/, hand-written and kept: it decodes on every
+# backend and binds DATETIME-safe values on MySQL). Never edit the generated files by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=${REDTRAIL_ENTITY_PG:-postgres://postgres@127.0.0.1:5432}
@@ -17,6 +18,7 @@ cargo run -q -p migration --bin migrate -- "$PG/$db"
 rm -f entity/src/*.rs
 sea-orm-cli generate entity --database-url "$PG/$db" --output-dir entity/src --lib \
   --compact-format --with-prelude all --ignore-tables seaql_migrations
-sed -i 's/DateTimeWithTimeZone/DateTimeUtc/g' entity/src/*.rs
+sed -i 's/DateTimeWithTimeZone/crate::time::UtcTime/g' entity/src/*.rs
+echo 'pub mod time;' >> entity/src/lib.rs
 cargo fmt -p entity
 echo "entity/src regenerated"

@@ -137,8 +137,6 @@ impl FieldIssue {
             ("duplicate", Lang::En) => "must not repeat".into(),
             ("after_start", Lang::Zh) => "须晚于开始时间".into(),
             ("after_start", Lang::En) => "must be after the start".into(),
-            ("within_years", Lang::Zh) => "须在十年之内".into(),
-            ("within_years", Lang::En) => "must be within ten years of now".into(),
             ("cursor", Lang::Zh) => "分页游标无效".into(),
             ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
             ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),

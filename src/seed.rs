@@ -217,8 +217,8 @@ async fn add_member(db: &Db, n: usize, branch: i64, now: DateTime<Utc>) -> Resul
             political_status: Set(Some(status.as_str().into())),
             is_mobile_member: Set(n % 5 == 4),
             mobile_city: Set((n % 5 == 4).then(|| "深圳市".into())),
-            created_at: Set(now),
-            updated_at: Set(now),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
             ..Default::default()
         }
         .insert(tx.as_ref())
@@ -226,7 +226,7 @@ async fn add_member(db: &Db, n: usize, branch: i64, now: DateTime<Utc>) -> Resul
         org_members::ActiveModel {
             member_id: Set(member.id),
             org_id: Set(branch),
-            joined_at: Set(now),
+            joined_at: Set(now.into()),
         }
         .insert(tx.as_ref())
         .await?;

@@ -16,7 +16,7 @@ pub struct Model {
     pub before: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub after: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

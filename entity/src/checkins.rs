@@ -21,16 +21,16 @@ pub struct Model {
     pub distance_m: f64,
     #[sea_orm(unique_key = "ux_checkins_member_site_day")]
     pub local_date: Date,
-    pub captured_at: DateTimeUtc,
+    pub captured_at: crate::time::UtcTime,
     pub status: String,
     pub flag_reason: Option<String>,
     pub photo_media_id: Option<i64>,
     pub note: Option<String>,
     pub points_awarded: i32,
     pub reviewed_by: Option<i64>,
-    pub reviewed_at: Option<DateTimeUtc>,
+    pub reviewed_at: Option<crate::time::UtcTime>,
     pub review_reason: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,7 +14,7 @@ pub struct Model {
     pub response_status: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub response_body: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

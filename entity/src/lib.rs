@@ -25,3 +25,4 @@ pub mod route_completions;
 pub mod route_sites;
 pub mod routes;
 pub mod sites;
+pub mod time;

@@ -9,7 +9,7 @@ pub struct Model {
     pub member_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub badge: String,
-    pub awarded_at: DateTimeUtc,
+    pub awarded_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,7 +13,7 @@ pub struct Model {
     pub role: String,
     #[sea_orm(unique_key = "ux_member_roles_member_role_org")]
     pub org_id: Option<i64>,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,9 +18,9 @@ pub struct Model {
     pub real_name: Option<String>,
     pub political_status: Option<String>,
     pub is_mobile_member: bool,
-    pub last_login_at: Option<DateTimeUtc>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub last_login_at: Option<crate::time::UtcTime>,
+    pub created_at: crate::time::UtcTime,
+    pub updated_at: crate::time::UtcTime,
     pub phone: Option<String>,
     pub mobile_city: Option<String>,
 }

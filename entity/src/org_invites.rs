@@ -12,10 +12,10 @@ pub struct Model {
     pub code: String,
     pub max_uses: i32,
     pub used_count: i32,
-    pub expires_at: DateTimeUtc,
+    pub expires_at: crate::time::UtcTime,
     pub created_by: i64,
-    pub created_at: DateTimeUtc,
-    pub revoked_at: Option<DateTimeUtc>,
+    pub created_at: crate::time::UtcTime,
+    pub revoked_at: Option<crate::time::UtcTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub member_id: i64,
     pub org_id: i64,
-    pub joined_at: DateTimeUtc,
+    pub joined_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,8 +19,8 @@ pub struct Model {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub region: Option<String>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
+    pub updated_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ pub struct Model {
     pub actor_id: i64,
     pub points: i32,
     pub reason: String,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ pub struct Model {
     pub daily_cap: Option<i32>,
     pub weekly_cap: Option<i32>,
     pub updated_by: Option<i64>,
-    pub updated_at: Option<DateTimeUtc>,
+    pub updated_at: Option<crate::time::UtcTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,7 +16,7 @@ pub struct Model {
     pub points: i32,
     pub local_date: Date,
     pub note: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,9 +10,9 @@ pub struct Model {
     pub member_id: i64,
     #[sea_orm(unique)]
     pub token_hash: String,
-    pub expires_at: DateTimeUtc,
-    pub revoked_at: Option<DateTimeUtc>,
-    pub created_at: DateTimeUtc,
+    pub expires_at: crate::time::UtcTime,
+    pub revoked_at: Option<crate::time::UtcTime>,
+    pub created_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

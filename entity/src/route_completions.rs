@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub member_id: i64,
     pub checkin_id: i64,
-    pub completed_at: DateTimeUtc,
+    pub completed_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

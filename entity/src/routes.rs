@@ -11,10 +11,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
     pub ordered: bool,
-    pub starts_at: Option<DateTimeUtc>,
-    pub ends_at: Option<DateTimeUtc>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub starts_at: Option<crate::time::UtcTime>,
+    pub ends_at: Option<crate::time::UtcTime>,
+    pub created_at: crate::time::UtcTime,
+    pub updated_at: crate::time::UtcTime,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,9 +21,9 @@ pub struct Model {
     pub opening_hours: Option<String>,
     pub cover_media_id: Option<i64>,
     pub status: String,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub deleted_at: Option<DateTimeUtc>,
+    pub created_at: crate::time::UtcTime,
+    pub updated_at: crate::time::UtcTime,
+    pub deleted_at: Option<crate::time::UtcTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

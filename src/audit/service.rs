@@ -39,7 +39,7 @@ pub async fn record(
         scope_path: Set(change.scope_path.map(str::to_owned)),
         before: Set(change.before.map(|v| v.to_string())),
         after: Set(change.after.map(|v| v.to_string())),
-        created_at: Set(now),
+        created_at: Set(now.into()),
         ..Default::default()
     }
     .insert(conn)
@@ -90,7 +90,7 @@ pub async fn list(
             entity_id: r.entity_id,
             before: r.before.and_then(|s| serde_json::from_str(&s).ok()),
             after: r.after.and_then(|s| serde_json::from_str(&s).ok()),
-            created_at: r.created_at,
+            created_at: r.created_at.into(),
         },
     ))
 }

@@ -98,9 +98,9 @@ async fn upsert_wechat_member(
         unionid: Set(who.unionid.map(str::to_owned)),
         nickname: Set(who.nickname.map(|n| n.trim().to_owned())),
         is_mobile_member: Set(false),
-        last_login_at: Set(Some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
+        last_login_at: Set(Some(now.into())),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
         ..Default::default()
     };
     match insert_unless_duplicate(tx, row).await? {
@@ -136,7 +136,7 @@ async fn touch(
     if let Some(unionid) = who.unionid {
         row.unionid = Set(Some(unionid.to_owned()));
     }
-    row.last_login_at = Set(Some(now));
+    row.last_login_at = Set(Some(now.into()));
     Ok(row.update(tx).await?)
 }
 
@@ -153,9 +153,9 @@ async fn issue(
     refresh_tokens::ActiveModel {
         member_id: Set(member_id),
         token_hash: Set(hash_refresh_token(&refresh_token)),
-        expires_at: Set(now + refresh_ttl),
+        expires_at: Set((now + refresh_ttl).into()),
         revoked_at: Set(None),
-        created_at: Set(now),
+        created_at: Set(now.into()),
         ..Default::default()
     }
     .insert(tx)
@@ -289,7 +289,7 @@ pub async fn admin_login(
                 .await?;
             Ok(login_failures::ActiveModel {
                 username: Set(username.clone()),
-                failed_at: Set(now),
+                failed_at: Set(now.into()),
                 ..Default::default()
             }
             .insert(tx.as_ref())
@@ -313,7 +313,7 @@ pub async fn admin_login(
     if others.len() >= LOCKOUT_FAILURES {
         withdraw().await?;
         // Unlocked once enough of the failures have aged out of the window.
-        let unlock_at = others[others.len() - LOCKOUT_FAILURES].failed_at + LOCKOUT_WINDOW;
+        let unlock_at = *others[others.len() - LOCKOUT_FAILURES].failed_at + LOCKOUT_WINDOW;
         let wait_ms = (unlock_at - now).num_milliseconds().max(1000);
         return Err(ApiError::RateLimited {
             retry_after_secs: (wait_ms as u64).div_ceil(1000),
@@ -348,7 +348,7 @@ pub async fn admin_login(
             .exec(tx.as_ref())
             .await?;
         let mut row: members::ActiveModel = member.clone().into();
-        row.last_login_at = Set(Some(now));
+        row.last_login_at = Set(Some(now.into()));
         row.update(tx.as_ref()).await?;
         issue(&tx, keys, member.id, now).await
     })
@@ -422,8 +422,8 @@ pub async fn create_admin_account(
             password_hash: Set(Some(hash.clone())),
             nickname: Set(Some(username.clone())),
             is_mobile_member: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
             ..Default::default()
         };
         let member = insert_unless_duplicate(&tx, row)
@@ -433,7 +433,7 @@ pub async fn create_admin_account(
             member_id: Set(member.id),
             role: Set(grant.role.as_str().to_owned()),
             org_id: Set(grant.org_id),
-            created_at: Set(now),
+            created_at: Set(now.into()),
             ..Default::default()
         }
         .insert(tx.as_ref())

@@ -122,7 +122,7 @@ async fn grant(
     let row = member_badges::ActiveModel {
         member_id: Set(member_id),
         badge: Set(code.to_owned()),
-        awarded_at: Set(now),
+        awarded_at: Set(now.into()),
     };
     Ok(insert_unless_duplicate(tx, row).await?.is_some())
 }
@@ -225,7 +225,7 @@ pub async fn mine(conn: &impl ConnectionTrait, member_id: i64) -> Result<MyBadge
                 code: b.code,
                 name: b.name,
                 description: b.description,
-                awarded_at: row.awarded_at,
+                awarded_at: row.awarded_at.into(),
             })
         })
         .collect();

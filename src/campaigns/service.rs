@@ -94,14 +94,14 @@ async fn to_dtos(
     Ok(rows
         .into_iter()
         .map(|c| Campaign {
-            active: c.starts_at <= now && now < c.ends_at,
+            active: c.starts_at <= now && now < c.ends_at.into(),
             org_ids: org_ids.remove(&c.id).unwrap_or_default(),
             routes: route_list.remove(&c.id).unwrap_or_default(),
             id: c.id,
             title: c.title,
             description: c.description,
-            starts_at: c.starts_at,
-            ends_at: c.ends_at,
+            starts_at: c.starts_at.into(),
+            ends_at: c.ends_at.into(),
         })
         .collect())
 }
@@ -160,7 +160,6 @@ pub async fn create(
     if new.starts_at >= new.ends_at {
         return Err(ApiError::field("ends_at", FieldIssue::new("after_start")));
     }
-    crate::http::validate::within_ten_years("ends_at", new.ends_at, now)?;
     let mut org_ids = new.org_ids.clone();
     org_ids.sort_unstable();
     org_ids.dedup();
@@ -186,10 +185,10 @@ pub async fn create(
             let campaign = campaigns::ActiveModel {
                 title: Set(new.title.trim().to_owned()),
                 description: Set(new.description.clone()),
-                starts_at: Set(new.starts_at),
-                ends_at: Set(new.ends_at),
+                starts_at: Set(new.starts_at.into()),
+                ends_at: Set(new.ends_at.into()),
                 created_by: Set(actor),
-                created_at: Set(now),
+                created_at: Set(now.into()),
                 ..Default::default()
             }
             .insert(tx.as_ref())

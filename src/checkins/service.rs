@@ -88,7 +88,7 @@ fn against(
         lng: other.lng,
     };
     let metres = distance_m(there, here);
-    let seconds = (at - other.captured_at).num_milliseconds().abs() as f64 / 1000.0;
+    let seconds = (at - *other.captured_at).num_milliseconds().abs() as f64 / 1000.0;
     let kmh = if seconds > 0.0 {
         metres / seconds * 3.6
     } else if metres > 0.0 {
@@ -190,7 +190,7 @@ pub async fn check_in(
         accuracy_m: Set(new.accuracy_m),
         distance_m: Set(round_dm(distance)),
         local_date: Set(day),
-        captured_at: Set(captured_at),
+        captured_at: Set(captured_at.into()),
         status: Set(status.as_str().to_owned()),
         flag_reason: Set(flag.map(str::to_owned)),
         photo_media_id: Set(new.photo_media_id),
@@ -201,7 +201,7 @@ pub async fn check_in(
             .filter(|n| !n.is_empty())
             .map(str::to_owned)),
         points_awarded: Set(0),
-        created_at: Set(now),
+        created_at: Set(now.into()),
         ..Default::default()
     };
     // The unique (member, site, day) index decides: a second check-in, or a racing one, is 409.
@@ -239,11 +239,11 @@ fn view(c: checkins::Model, site_name: String) -> CheckinView {
         distance_m: c.distance_m,
         accuracy_m: c.accuracy_m,
         local_date: c.local_date,
-        captured_at: c.captured_at,
+        captured_at: c.captured_at.into(),
         note: c.note,
         points_awarded: c.points_awarded,
         review_reason: c.review_reason,
-        created_at: c.created_at,
+        created_at: c.created_at.into(),
     }
 }
 
@@ -318,7 +318,7 @@ pub async fn review(
         let mut saved = checkins::Model {
             status: status.as_str().to_owned(),
             reviewed_by: Some(actor),
-            reviewed_at: Some(now),
+            reviewed_at: Some(now.into()),
             review_reason: review.reason.clone(),
             ..checkin.clone()
         };
@@ -372,7 +372,7 @@ pub async fn mine(
             status: CheckinStatus::parse(&c.status),
             distance_m: c.distance_m,
             local_date: c.local_date,
-            captured_at: c.captured_at,
+            captured_at: c.captured_at.into(),
             points_awarded: c.points_awarded,
             note: c.note,
         },

@@ -124,7 +124,7 @@ async fn claim(
         state: Set(IN_PROGRESS.to_owned()),
         response_status: Set(None),
         response_body: Set(None),
-        created_at: Set(now),
+        created_at: Set(now.into()),
     };
     if insert_unless_duplicate(tx, fresh).await?.is_some() {
         return Ok(None);

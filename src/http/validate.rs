@@ -43,22 +43,6 @@ pub fn http_url(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-/// Dates a member acts on lie within ten years. Beyond 2038 MariaDB also turns the timestamp
-/// sqlx binds into NULL, so this keeps every stored instant in range on every backend.
-pub fn within_ten_years(
-    field: &str,
-    at: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), crate::error::ApiError> {
-    if (at - now).num_days().abs() > 3652 {
-        return Err(crate::error::ApiError::field(
-            field,
-            crate::error::FieldIssue::new("within_years"),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

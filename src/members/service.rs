@@ -169,7 +169,7 @@ pub async fn bind_phone(
             .ok_or(ApiError::NotFound)?;
         let mut row: members::ActiveModel = member.into();
         row.phone = Set(Some(phone.clone()));
-        row.updated_at = Set(now);
+        row.updated_at = Set(now.into());
         row.update(tx.as_ref()).await?;
         view(tx.as_ref(), member_id).await
     })
@@ -192,7 +192,7 @@ pub async fn update_me(
         row.nickname = Set(edit.nickname.as_deref().map(|s| s.trim().to_owned()));
         row.avatar_url = Set(edit.avatar_url.clone());
         row.real_name = Set(edit.real_name.as_deref().map(|s| s.trim().to_owned()));
-        row.updated_at = Set(now);
+        row.updated_at = Set(now.into());
         row.update(tx.as_ref()).await?;
         view(tx.as_ref(), member_id).await
     })
@@ -311,7 +311,7 @@ pub async fn update(
         if let Some(city) = &edit.mobile_city {
             row.mobile_city = Set(Some(city.trim().to_owned()).filter(|c| !c.is_empty()));
         }
-        row.updated_at = Set(now);
+        row.updated_at = Set(now.into());
         row.update(tx.as_ref()).await?;
         let mut scope_path = org.map(|o| o.path);
         if let Some(org_id) = edit.org_id {
@@ -322,7 +322,7 @@ pub async fn update(
             org_members::ActiveModel {
                 member_id: Set(member_id),
                 org_id: Set(target.id),
-                joined_at: Set(now),
+                joined_at: Set(now.into()),
             }
             .insert(tx.as_ref())
             .await?;
@@ -420,7 +420,7 @@ pub async fn replace_roles(
                 member_id: Set(member_id),
                 role: Set(grant.role.as_str().to_owned()),
                 org_id: Set(grant.org_id),
-                created_at: Set(now),
+                created_at: Set(now.into()),
                 ..Default::default()
             }
             .insert(tx.as_ref())

@@ -45,8 +45,8 @@ pub fn to_dto(org: orgs::Model) -> Org {
         parent_id: org.parent_id,
         depth: org.depth,
         enterprise,
-        created_at: org.created_at,
-        updated_at: org.updated_at,
+        created_at: org.created_at.into(),
+        updated_at: org.updated_at.into(),
     }
 }
 
@@ -129,8 +129,8 @@ pub async fn create(
             // The real path needs the id; a unique placeholder holds the place until then.
             path: Set(format!("/pending-{}/", uuid::Uuid::new_v4().simple())),
             depth: Set(parent.as_ref().map_or(0, |p| p.depth + 1)),
-            created_at: Set(now),
-            updated_at: Set(now),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
             ..Default::default()
         };
         if let Some(e) = &new.enterprise {
@@ -197,7 +197,7 @@ pub async fn update(
             row.path = Set(new_path);
             row.depth = Set(parent.depth + 1);
         }
-        row.updated_at = Set(now);
+        row.updated_at = Set(now.into());
         let saved = row.update(tx.as_ref()).await?;
         record(
             tx.as_ref(),
@@ -292,9 +292,9 @@ fn invite_dto(i: org_invites::Model) -> Invite {
         code: i.code,
         max_uses: i.max_uses,
         used_count: i.used_count,
-        expires_at: i.expires_at,
-        created_at: i.created_at,
-        revoked_at: i.revoked_at,
+        expires_at: i.expires_at.into(),
+        created_at: i.created_at.into(),
+        revoked_at: i.revoked_at.map(Into::into),
     }
 }
 
@@ -338,7 +338,7 @@ pub async fn revoke_invite(
             return Ok(());
         }
         let mut row: org_invites::ActiveModel = invite.into();
-        row.revoked_at = Set(Some(now));
+        row.revoked_at = Set(Some(now.into()));
         row.update(tx.as_ref()).await?;
         record(
             tx.as_ref(),
@@ -380,9 +380,9 @@ pub async fn create_invite(
                 code: Set(new_code()),
                 max_uses: Set(new.max_uses),
                 used_count: Set(0),
-                expires_at: Set(new.expires_at),
+                expires_at: Set(new.expires_at.into()),
                 created_by: Set(actor),
-                created_at: Set(now),
+                created_at: Set(now.into()),
                 revoked_at: Set(None),
                 ..Default::default()
             };
@@ -401,7 +401,7 @@ pub async fn create_invite(
                 entity_id: invite.id,
                 scope_path: Some(&org.path),
                 before: None,
-                after: Some(json!({"org_id": org.id, "max_uses": invite.max_uses, "expires_at": invite.expires_at})),
+                after: Some(json!({"org_id": org.id, "max_uses": invite.max_uses, "expires_at": *invite.expires_at})),
             },
             now,
         )
@@ -459,7 +459,7 @@ pub async fn join(
         let membership = org_members::ActiveModel {
             member_id: Set(member_id),
             org_id: Set(invite.org_id),
-            joined_at: Set(now),
+            joined_at: Set(now.into()),
         };
         insert_unless_duplicate(&tx, membership)
             .await?

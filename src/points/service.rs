@@ -121,7 +121,7 @@ pub async fn award(
         points: Set(pay),
         local_date: Set(payout.local_date),
         note: Set(payout.note.map(str::to_owned)),
-        created_at: Set(now),
+        created_at: Set(now.into()),
         ..Default::default()
     };
     if insert_unless_duplicate(tx, row).await?.is_none() {
@@ -258,7 +258,7 @@ fn rule_dto(r: point_rules::Model) -> Option<PointRule> {
         points: r.points,
         daily_cap: r.daily_cap,
         weekly_cap: r.weekly_cap,
-        updated_at: r.updated_at,
+        updated_at: r.updated_at.map(Into::into),
     })
 }
 
@@ -290,7 +290,7 @@ pub async fn update_rule(
         row.daily_cap = Set(edit.daily_cap);
         row.weekly_cap = Set(edit.weekly_cap);
         row.updated_by = Set(Some(actor));
-        row.updated_at = Set(Some(now));
+        row.updated_at = Set(Some(now.into()));
         let saved = row.update(tx.as_ref()).await?;
         record(
             tx.as_ref(),
@@ -361,7 +361,7 @@ fn entry_dto(r: points_ledger::Model) -> LedgerEntry {
         points: r.points,
         local_date: r.local_date,
         note: r.note,
-        created_at: r.created_at,
+        created_at: r.created_at.into(),
     }
 }
 
@@ -407,7 +407,7 @@ pub async fn adjust(
         actor_id: Set(actor),
         points: Set(adjustment.points),
         reason: Set(reason.to_owned()),
-        created_at: Set(now),
+        created_at: Set(now.into()),
         ..Default::default()
     }
     .insert(tx)

@@ -50,8 +50,8 @@ pub fn to_dto(s: sites::Model, distance_m: Option<f64>) -> Site {
         opening_hours: s.opening_hours,
         cover_media_id: s.cover_media_id,
         distance_m: distance_m.map(|d| d.round()),
-        created_at: s.created_at,
-        updated_at: s.updated_at,
+        created_at: s.created_at.into(),
+        updated_at: s.updated_at.into(),
     }
 }
 
@@ -209,8 +209,8 @@ pub async fn create(
             opening_hours: Set(new.opening_hours.clone()),
             cover_media_id: Set(new.cover_media_id),
             status: Set(status_str(new.status.unwrap_or(SiteStatus::Active)).to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
             deleted_at: Set(None),
             ..Default::default()
         }
@@ -276,7 +276,7 @@ pub async fn update(
         if let Some(v) = edit.status {
             row.status = Set(status_str(v).to_owned());
         }
-        row.updated_at = Set(now);
+        row.updated_at = Set(now.into());
         let saved = row.update(tx.as_ref()).await?;
         audit(
             tx.as_ref(),
@@ -300,8 +300,8 @@ pub async fn delete(db: &Db, actor: i64, id: i64, now: DateTime<Utc>) -> Result<
         let before = summary(&site);
         let mut row: sites::ActiveModel = site.into();
         row.status = Set(HIDDEN.to_owned());
-        row.deleted_at = Set(Some(now));
-        row.updated_at = Set(now);
+        row.deleted_at = Set(Some(now.into()));
+        row.updated_at = Set(now.into());
         row.update(tx.as_ref()).await?;
         audit(
             tx.as_ref(),
@@ -430,8 +430,8 @@ pub async fn import_csv(
                 opening_hours: Set(site.opening_hours.clone()),
                 cover_media_id: Set(None),
                 status: Set(ACTIVE.to_owned()),
-                created_at: Set(now),
-                updated_at: Set(now),
+                created_at: Set(now.into()),
+                updated_at: Set(now.into()),
                 deleted_at: Set(None),
                 ..Default::default()
             });

@@ -47,7 +47,7 @@ fn visited(
             .find(|v| v.site_id == stop.site_id && after.is_none_or(|t| v.captured_at > t));
         let Some(visit) = next else { break };
         counted.push(stop.site_id);
-        after = Some(visit.captured_at);
+        after = Some(visit.captured_at.into());
     }
     counted
 }
@@ -130,7 +130,7 @@ pub async fn after_accepted(
             route_id: Set(route.id),
             member_id: Set(checkin.member_id),
             checkin_id: Set(checkin.id),
-            completed_at: Set(now),
+            completed_at: Set(now.into()),
         };
         if insert_unless_duplicate(tx, completion).await?.is_none() {
             continue;
@@ -173,7 +173,7 @@ async fn to_dtos(
         .all(conn)
         .await?
         .into_iter()
-        .map(|c| (c.route_id, c.completed_at))
+        .map(|c| (c.route_id, c.completed_at.0))
         .collect();
     Ok(rows
         .into_iter()
@@ -201,8 +201,8 @@ async fn to_dtos(
                 name: route.name,
                 description: route.description,
                 ordered: route.ordered,
-                starts_at: route.starts_at,
-                ends_at: route.ends_at,
+                starts_at: route.starts_at.map(Into::into),
+                ends_at: route.ends_at.map(Into::into),
             }
         })
         .collect())
@@ -256,11 +256,6 @@ pub async fn create(
     {
         return Err(ApiError::field("ends_at", FieldIssue::new("after_start")));
     }
-    for (field, at) in [("starts_at", new.starts_at), ("ends_at", new.ends_at)] {
-        if let Some(at) = at {
-            crate::http::validate::within_ten_years(field, at, now)?;
-        }
-    }
     let new = &new;
     let route = db
         .write(|tx| async move {
@@ -276,10 +271,10 @@ pub async fn create(
                 name: Set(new.name.trim().to_owned()),
                 description: Set(new.description.clone()),
                 ordered: Set(new.ordered),
-                starts_at: Set(new.starts_at),
-                ends_at: Set(new.ends_at),
-                created_at: Set(now),
-                updated_at: Set(now),
+                starts_at: Set(new.starts_at.map(Into::into)),
+                ends_at: Set(new.ends_at.map(Into::into)),
+                created_at: Set(now.into()),
+                updated_at: Set(now.into()),
                 ..Default::default()
             }
             .insert(tx.as_ref())
