@@ -205,13 +205,15 @@ where
             Ok(Some(model))
         }
         Err(e) => {
-            savepoint.rollback().await?;
             let err = ApiError::from(e);
             if err.is_unique_violation() {
-                Ok(None)
-            } else {
-                Err(err)
+                savepoint.rollback().await?;
+                return Ok(None);
             }
+            // A deadlock has already rolled the whole transaction back on MySQL, so the
+            // savepoint is gone: the original error, which `write` retries, is what matters.
+            let _ = savepoint.rollback().await;
+            Err(err)
         }
     }
 }

@@ -76,6 +76,8 @@ impl Application {
             );
         }
 
+        tokio::spawn(sweep_now_and_then(state.clone()));
+
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;
         let address = listener.local_addr()?;
@@ -158,6 +160,18 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// Housekeeping every few minutes while the server runs: expired idempotency keys go. Safe on
+/// every instance at once; a failure is logged and tried again next time.
+async fn sweep_now_and_then(state: web::Data<AppState>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = crate::http::idempotency::sweep(&state.db, state.clock.now()).await {
+            tracing::warn!(error = %e, "sweeping expired idempotency keys failed");
+        }
+    }
 }
 
 /// The configured secret; in development without one, a secret generated once into the data

@@ -15,6 +15,7 @@ mod m20261122_000009_campaigns;
 mod m20261202_000010_point_adjustments;
 mod m20261202_000011_checkins_by_member;
 mod m20261202_000012_drop_session_key;
+mod m20261202_000013_idempotency_sweep;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_point_adjustments::Migration),
             Box::new(m20261202_000011_checkins_by_member::Migration),
             Box::new(m20261202_000012_drop_session_key::Migration),
+            Box::new(m20261202_000013_idempotency_sweep::Migration),
         ]
     }
 }

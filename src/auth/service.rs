@@ -182,7 +182,10 @@ pub async fn refresh(
     let hash = &hash;
     db.write(|tx| async move {
         let revoked = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .col_expr(
+                refresh_tokens::Column::RevokedAt,
+                Expr::value(entity::time::UtcTime::from(now)),
+            )
             .filter(refresh_tokens::Column::TokenHash.eq(hash))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
             .filter(refresh_tokens::Column::ExpiresAt.gt(now))
@@ -205,7 +208,10 @@ pub async fn refresh(
 /// still logged out.
 pub async fn logout(db: &Db, token: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_tokens::Column::RevokedAt,
+            Expr::value(entity::time::UtcTime::from(now)),
+        )
         .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db.conn())
@@ -223,6 +229,7 @@ fn normalize_username(username: &str) -> String {
 pub struct AdminLoginLimits {
     hashing: password::Hashing,
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    checks: std::sync::atomic::AtomicU64,
 }
 
 impl AdminLoginLimits {
@@ -241,15 +248,29 @@ impl AdminLoginLimits {
                 settings.password_hashing_wait,
             ),
             by_ip: RateLimiter::keyed(quota),
+            checks: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    /// Takes one password check from the IP's allowance, or refuses with 429. Taken before the
-    /// check, so parallel guesses cannot outrun it; a correct password costs one too, and the
-    /// allowance is sized for failures.
+    /// Takes one attempt from the IP's allowance, or refuses with 429. Taken before anything
+    /// else, so parallel guesses (or a flood holding a username's lockout) cannot outrun it; a
+    /// correct password costs one too, and the allowance is sized for failures. IPv6 clients
+    /// are counted by /64, which one subscriber usually holds whole.
     fn charge_ip(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
         let Some(ip) = ip else { return Ok(()) };
-        if self.by_ip.len() > 10_000 {
+        let ip = match ip {
+            IpAddr::V6(v6) => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::from(segments)
+            }
+            v4 => v4,
+        };
+        // Forget idle clients now and then, so memory stays bounded by the active ones.
+        let n = self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % 1024 == 0 && self.by_ip.len() > 10_000 {
             self.by_ip.retain_recent();
         }
         self.by_ip.check_key(&ip).map_err(|not_until| {
@@ -277,6 +298,7 @@ pub async fn admin_login(
     let username = normalize_username(username);
     let username = &username;
     let since = now - LOCKOUT_WINDOW;
+    limits.charge_ip(client_ip)?;
     // The attempt is committed as a failure before anything is decided, so that N parallel
     // guesses are N rows: the k-th to commit counts at least k, and at most LOCKOUT_FAILURES
     // of them reach the password check. A success clears them all.
@@ -319,11 +341,6 @@ pub async fn admin_login(
             retry_after_secs: (wait_ms as u64).div_ceil(1000),
         });
     }
-    if let Err(refused) = limits.charge_ip(client_ip) {
-        withdraw().await?;
-        return Err(refused);
-    }
-
     let member = members::Entity::find()
         .filter(members::Column::Username.eq(username))
         .one(db.conn())

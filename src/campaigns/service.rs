@@ -160,6 +160,8 @@ pub async fn create(
     if new.starts_at >= new.ends_at {
         return Err(ApiError::field("ends_at", FieldIssue::new("after_start")));
     }
+    crate::http::validate::storable_instant("starts_at", new.starts_at)?;
+    crate::http::validate::storable_instant("ends_at", new.ends_at)?;
     let mut org_ids = new.org_ids.clone();
     org_ids.sort_unstable();
     org_ids.dedup();

@@ -1,6 +1,7 @@
 //! Verifying, recording and reviewing check-ins.
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use entity::time::UtcTime;
 use entity::{checkins, sites};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -99,6 +100,18 @@ fn against(
     (kmh > MAX_PLAUSIBLE_KMH).then_some("impossible_travel")
 }
 
+/// Takes the member's row lock, so that one member's check-ins and reviews run one at a time on
+/// PostgreSQL and MySQL: each then sees the others' rows when judging travel, completing routes
+/// and applying weekly caps. (SQLite's write transactions are serial already.)
+async fn lock_member(tx: &DatabaseTransaction, member_id: i64) -> Result<(), ApiError> {
+    entity::members::Entity::find_by_id(member_id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(())
+}
+
 /// Pays an accepted check-in and completes the routes it finishes; returns the payout (its
 /// badges include the routes') and the completed route ids.
 async fn accept(
@@ -153,7 +166,11 @@ pub async fn check_in(
             FieldIssue::new("captured_window"),
         ));
     }
+    // A clock running ahead is forgiven, not believed: a capture "just after midnight" sent
+    // before midnight must not open tomorrow's check-in.
+    let captured_at = captured_at.min(now);
     let site = sites_service::find_open(tx, new.site_id).await?;
+    lock_member(tx, member_id).await?;
     let here = Point {
         lat: new.lat,
         lng: new.lng,
@@ -299,6 +316,7 @@ pub async fn review(
         if checkin.member_id == actor {
             return Err(ApiError::OwnItem);
         }
+        lock_member(&tx, checkin.member_id).await?;
         let status = match review.decision {
             Decision::Approve => CheckinStatus::Accepted,
             Decision::Reject => CheckinStatus::Rejected,
@@ -306,7 +324,7 @@ pub async fn review(
         let decided = checkins::Entity::update_many()
             .col_expr(checkins::Column::Status, Expr::value(status.as_str()))
             .col_expr(checkins::Column::ReviewedBy, Expr::value(actor))
-            .col_expr(checkins::Column::ReviewedAt, Expr::value(now))
+            .col_expr(checkins::Column::ReviewedAt, Expr::value(UtcTime::from(now)))
             .col_expr(checkins::Column::ReviewReason, Expr::value(review.reason.clone()))
             .filter(checkins::Column::Id.eq(id))
             .filter(checkins::Column::Status.eq(CheckinStatus::Flagged.as_str()))

@@ -13,6 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use chrono::{DateTime, Duration, Utc};
 use entity::idempotency_keys;
+use entity::time::UtcTime;
 use futures_util::future::{Ready, ready};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -39,17 +40,18 @@ impl FromRequest for IdempotencyKey {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let key = req
-            .headers()
-            .get("idempotency-key")
-            .map(|v| v.to_str().map(str::trim).unwrap_or_default().to_owned())
-            .filter(|k| !k.is_empty());
-        if key
-            .as_ref()
-            .is_some_and(|k| k.chars().count() > 128 || !k.is_ascii())
-        {
-            let issue = FieldIssue::new("length").with("max", 128);
-            return ready(Err(ApiError::field("Idempotency-Key", issue)));
+        let refused = || {
+            let issue = FieldIssue::new("idempotency_key").with("max", 128);
+            ready(Err(ApiError::field("Idempotency-Key", issue)))
+        };
+        let key = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+            None => None,
+            // Not visible ASCII: refused, never silently ignored (a retry would then pay twice).
+            Some(Err(_)) => return refused(),
+            Some(Ok(k)) => Some(k.trim().to_owned()).filter(|k| !k.is_empty()),
+        };
+        if key.as_ref().is_some_and(|k| k.len() > 128) {
+            return refused();
         }
         let target = format!("{} {}", req.method(), req.path());
         ready(Ok(IdempotencyKey { key, target }))
@@ -111,12 +113,6 @@ async fn claim(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(StatusCode, Value)>, ApiError> {
-    // Expired keys of this member go first: the table holds a day of keys at most.
-    idempotency_keys::Entity::delete_many()
-        .filter(idempotency_keys::Column::MemberId.eq(member_id))
-        .filter(idempotency_keys::Column::CreatedAt.lte(now - REPLAY_WINDOW))
-        .exec(tx)
-        .await?;
     let fresh = idempotency_keys::ActiveModel {
         member_id: Set(member_id),
         key: Set(key.to_owned()),
@@ -126,7 +122,19 @@ async fn claim(
         response_body: Set(None),
         created_at: Set(now.into()),
     };
-    if insert_unless_duplicate(tx, fresh).await?.is_some() {
+    if insert_unless_duplicate(tx, fresh.clone()).await?.is_some() {
+        return Ok(None);
+    }
+    // An expired key is new again. Conditional, so that of two requests renewing it one wins
+    // and the other (waiting on the row) finds it renewed and done, and replays.
+    let renewed = idempotency_keys::Entity::update_many()
+        .set(fresh)
+        .filter(idempotency_keys::Column::MemberId.eq(member_id))
+        .filter(idempotency_keys::Column::Key.eq(key))
+        .filter(idempotency_keys::Column::CreatedAt.lte(UtcTime::from(now - REPLAY_WINDOW)))
+        .exec(tx)
+        .await?;
+    if renewed.rows_affected == 1 {
         return Ok(None);
     }
     let held = idempotency_keys::Entity::find_by_id((member_id, key.to_owned()))
@@ -152,6 +160,17 @@ async fn claim(
         // Only a committed key is visible to another transaction, and it is committed done.
         _ => Err(anyhow::anyhow!("an idempotency key is visible but not done").into()),
     }
+}
+
+/// Deletes keys past the replay window; run now and then by the server (every instance may:
+/// deleting what another deleted is harmless). Kept out of the work's transaction, where on
+/// MySQL it would wait on the member's in-flight keys.
+pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    let gone = idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::CreatedAt.lte(UtcTime::from(now - REPLAY_WINDOW)))
+        .exec(db.conn())
+        .await?;
+    Ok(gone.rows_affected)
 }
 
 /// Stores the answer beside the key, in the work's transaction.

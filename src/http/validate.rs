@@ -26,6 +26,22 @@ pub fn secret_length(
     Err(err)
 }
 
+/// An instant a window may start or end at: years 1970 to 9999, which every backend stores
+/// (and SQLite's text keeps in order).
+pub fn storable_instant(
+    field: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::error::ApiError> {
+    use chrono::Datelike;
+    if !(1970..=9999).contains(&at.year()) {
+        return Err(crate::error::ApiError::field(
+            field,
+            crate::error::FieldIssue::new("year_range"),
+        ));
+    }
+    Ok(())
+}
+
 /// An absolute http(s) URL with a host and no whitespace.
 pub fn http_url(value: &str) -> Result<(), ValidationError> {
     let rest = value

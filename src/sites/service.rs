@@ -125,6 +125,7 @@ pub async fn search(
     };
     let within = search
         .within_m
+        .filter(|w| w.is_finite())
         .unwrap_or(DEFAULT_WITHIN_M)
         .clamp(1.0, MAX_WITHIN_M);
     let (min_lat, max_lat, min_lng, max_lng) = bounding_box(centre, within);
@@ -362,6 +363,15 @@ pub async fn import_csv(
                 continue;
             }
         };
+        // CSV can spell NaN and inf, which every range check lets through.
+        if !row.lat.is_finite() || !row.lng.is_finite() {
+            let field = if row.lat.is_finite() { "lng" } else { "lat" };
+            note(
+                format!("rows[{line}].{field}"),
+                vec![FieldIssue::new("range")],
+            );
+            continue;
+        }
         let Some(category) = SiteCategory::parse(&row.category) else {
             note(
                 format!("rows[{line}].category"),

@@ -256,6 +256,11 @@ pub async fn create(
     {
         return Err(ApiError::field("ends_at", FieldIssue::new("after_start")));
     }
+    for (field, at) in [("starts_at", new.starts_at), ("ends_at", new.ends_at)] {
+        if let Some(at) = at {
+            crate::http::validate::storable_instant(field, at)?;
+        }
+    }
     let new = &new;
     let route = db
         .write(|tx| async move {

@@ -134,6 +134,14 @@ async fn members_see_the_campaigns_their_org_takes_part_in() {
         .json(app.get(&path, Some(&in_a.access_token)).await)
         .await;
     assert_eq!(read["ends_at"], "2040-01-01T00:00:00Z", "{read}");
+    let mut unstorable = body.clone();
+    unstorable["ends_at"] = json!("+10000-01-01T00:00:00Z");
+    assert_error(
+        app.post("/api/v1/admin/campaigns", &unstorable, t).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     let mut nobody = body.clone();
     nobody["org_ids"] = json!([]);
     assert_error(

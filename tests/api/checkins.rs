@@ -740,3 +740,56 @@ async fn a_check_in_retried_while_the_first_still_runs_replays_it() {
     assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
     assert_eq!(total(&app, &member).await, 5);
 }
+
+#[tokio::test]
+async fn a_capture_stamped_just_after_midnight_but_sent_before_it_is_today() {
+    let app = spawn_app().await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 6, 1, 15, 56, 0).unwrap()); // 23:56 in Shanghai
+    let root = app.platform_admin().await;
+    let site = site_at(&app, &root, "午夜旧址", PANYU.0, PANYU.1).await;
+    let member = app.dev_login("o-early-clock").await;
+    let (_, first) = app
+        .json(check_in(&app, &member, site, 0.0, 5.0, json!({})).await)
+        .await;
+    assert_eq!(first["status"], "accepted");
+    // A phone clock 4½ minutes fast claims tomorrow: forgiven as now, so it is today's second.
+    let ahead = Utc
+        .with_ymd_and_hms(2026, 6, 1, 16, 0, 30)
+        .unwrap()
+        .to_rfc3339();
+    let res = check_in(&app, &member, site, 0.0, 5.0, json!({"captured_at": ahead})).await;
+    assert_error(res, StatusCode::CONFLICT, "checkin.already_today").await;
+    assert_eq!(total(&app, &member).await, 5);
+}
+
+#[tokio::test]
+async fn two_check_ins_a_thousand_kilometres_apart_sent_together_are_not_both_accepted() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let panyu = site_at(&app, &root, "番禺旧址", PANYU.0, PANYU.1).await;
+    let beijing = site_at(&app, &root, "北京纪念馆", 39.9087, 116.3975).await;
+    let mut members = Vec::new();
+    for i in 0..6 {
+        members.push(app.dev_login(&format!("o-twins-{i}")).await);
+    }
+    let app = &app;
+    let pairs = members.iter().map(|m| async move {
+        let north = json!({"site_id": beijing, "lat": 39.9087, "lng": 116.3975, "accuracy_m": 5.0});
+        let (a, b) = futures_util::join!(
+            check_in(app, m, panyu, 0.0, 5.0, json!({})),
+            app.post("/api/v1/checkins", &north, Some(&m.access_token)),
+        );
+        let a: Value = a.json().await.unwrap();
+        let b: Value = b.json().await.unwrap();
+        (a["status"].clone(), b["status"].clone())
+    });
+    for (a, b) in futures_util::future::join_all(pairs).await {
+        let mut statuses = [
+            a.as_str().unwrap().to_owned(),
+            b.as_str().unwrap().to_owned(),
+        ];
+        statuses.sort();
+        assert_eq!(statuses, ["accepted", "flagged"], "{a} {b}");
+    }
+}

@@ -204,3 +204,51 @@ async fn an_adjustment_pays_under_its_own_event_id_and_nobody_adjusts_themselves
     let own = adjust(&app, &root, root.member_id, None, &body).await;
     assert_error(own, StatusCode::FORBIDDEN, "forbidden.own_item").await;
 }
+
+#[tokio::test]
+async fn a_key_that_is_not_visible_ascii_is_refused_not_ignored() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let member = app.dev_login("o-unicode-key").await;
+    let res = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/admin/members/{}/points-adjustments",
+            member.member_id
+        )))
+        .bearer_auth(&root.access_token)
+        .header(
+            "idempotency-key",
+            reqwest::header::HeaderValue::from_bytes("补录-42".as_bytes()).unwrap(),
+        )
+        .json(&json!({"points": 5, "reason": "补录"}))
+        .send()
+        .await
+        .unwrap();
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(err["details"]["fields"]["Idempotency-Key"].is_array());
+    assert_eq!(total(&app, &member).await, 0);
+}
+
+#[tokio::test]
+async fn expired_keys_are_swept_and_fresh_ones_kept() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let member = app.dev_login("o-sweep").await;
+    let body = json!({"points": 1, "reason": "补录"});
+    adjust(&app, &root, member.member_id, Some("old"), &body).await;
+    app.clock.advance(chrono::Duration::hours(23));
+    let root = app.root_again().await;
+    adjust(&app, &root, member.member_id, Some("new"), &body).await;
+    app.clock
+        .advance(chrono::Duration::hours(1) + chrono::Duration::seconds(1));
+    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
+    let swept = redtrail::http::idempotency::sweep(&db, app.clock_now())
+        .await
+        .unwrap();
+    assert_eq!(swept, 1, "only the key older than a day");
+    db.close().await.unwrap();
+    let root = app.root_again().await;
+    let res = adjust(&app, &root, member.member_id, Some("new"), &body).await;
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+}

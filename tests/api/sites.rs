@@ -356,6 +356,22 @@ async fn a_csv_import_takes_ten_thousand_rows_and_lists_the_first_hundred_proble
     assert_eq!(err["details"]["fields"].as_object().unwrap().len(), 100);
     assert_eq!(err["details"]["error_count"], 150);
     assert_eq!(err["details"]["truncated"], true);
+    let res = import(
+        &app,
+        &root,
+        "text/csv",
+        "name,category,lat,lng\n无穷,museum,NaN,inf\n",
+    )
+    .await;
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(err["details"]["fields"]["rows[2].lat"].is_array(), "{err}");
+    let res = app
+        .get(
+            "/api/v1/sites?lat=22.1&lng=113.1&within_m=NaN",
+            Some(&root.access_token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "a NaN radius is the default");
     let nul = "name,category,lat,lng\n坏\u{0}名,museum,22.1,113.1\n";
     let res = import(&app, &root, "text/csv", nul).await;
     let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
