@@ -170,20 +170,28 @@ async fn twenty_concurrent_check_ins_at_one_site_make_exactly_one() {
     assert_eq!(points["total"], 5, "paid once");
 }
 
+/// A check-in at PANYU carrying an `Idempotency-Key`, as a retrying phone sends it.
+fn keyed_check_in(
+    app: &TestApp,
+    who: &Session,
+    site: i64,
+    key: &str,
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+    app.client
+        .post(app.url("/api/v1/checkins"))
+        .bearer_auth(&who.access_token)
+        .header("idempotency-key", key)
+        .json(&json!({"site_id": site, "lat": PANYU.0, "lng": PANYU.1, "accuracy_m": 15.0}))
+        .send()
+}
+
 #[tokio::test]
 async fn a_retried_check_in_with_its_key_replays_the_first_answer() {
     let app = spawn_app().await;
     let root = app.platform_admin().await;
     let site = site_at(&app, &root, "旧址", PANYU.0, PANYU.1).await;
     let member = app.dev_login("o-retry").await;
-    let send = || {
-        app.client
-            .post(app.url("/api/v1/checkins"))
-            .bearer_auth(&member.access_token)
-            .header("idempotency-key", "phone-generated-uuid-1")
-            .json(&json!({"site_id": site, "lat": PANYU.0, "lng": PANYU.1, "accuracy_m": 15.0}))
-            .send()
-    };
+    let send = || keyed_check_in(&app, &member, site, "phone-generated-uuid-1");
     let first = send().await.unwrap();
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.unwrap();
@@ -478,16 +486,6 @@ async fn my_check_ins_and_footprint_show_where_i_have_been() {
     assert_eq!(theirs["items"], json!([]));
 }
 
-async fn total(app: &TestApp, who: &Session) -> i64 {
-    let points: Value = app
-        .get("/api/v1/me/points", Some(&who.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    points["total"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn a_check_in_captured_on_an_earlier_local_day_waits_unpaid_for_review() {
     let app = spawn_app().await; // 10:00 on 1 June in Shanghai
@@ -530,7 +528,7 @@ async fn a_check_in_captured_on_an_earlier_local_day_waits_unpaid_for_review() {
     );
     assert_eq!(late["points_awarded"], 0);
     assert_eq!(
-        total(&app, &member).await,
+        app.total_points(&member).await,
         5,
         "the late capture pays nothing yet"
     );
@@ -579,7 +577,7 @@ async fn a_check_in_captured_on_an_earlier_local_day_waits_unpaid_for_review() {
         .await;
     assert_eq!(status, StatusCode::OK, "{approved}");
     assert_eq!(approved["points_awarded"], 5);
-    assert_eq!(total(&app, &member).await, 10);
+    assert_eq!(app.total_points(&member).await, 10);
     let ledger: Value = app
         .get("/api/v1/me/points/ledger", Some(&member.access_token))
         .await
@@ -626,7 +624,7 @@ async fn impossible_travel_is_caught_against_the_check_in_after_it_in_time() {
         (hidden["status"].as_str(), hidden["flag_reason"].as_str()),
         (Some("flagged"), Some("impossible_travel"))
     );
-    assert_eq!(total(&app, &member).await, 5);
+    assert_eq!(app.total_points(&member).await, 5);
 }
 
 #[tokio::test]
@@ -683,7 +681,7 @@ async fn an_approve_and_a_reject_sent_together_have_exactly_one_winner() {
         );
         let expected = if approve == StatusCode::OK { 5 } else { 0 };
         assert_eq!(
-            total(app, member).await,
+            app.total_points(member).await,
             expected,
             "check-in {id}: paid only if approve won"
         );
@@ -720,14 +718,7 @@ async fn a_check_in_retried_while_the_first_still_runs_replays_it() {
     let root = app.platform_admin().await;
     let site = site_at(&app, &root, "旧址", PANYU.0, PANYU.1).await;
     let member = app.dev_login("o-impatient").await;
-    let send = || {
-        app.client
-            .post(app.url("/api/v1/checkins"))
-            .bearer_auth(&member.access_token)
-            .header("idempotency-key", "tap-tap-tap")
-            .json(&json!({"site_id": site, "lat": PANYU.0, "lng": PANYU.1, "accuracy_m": 15.0}))
-            .send()
-    };
+    let send = || keyed_check_in(&app, &member, site, "tap-tap-tap");
     let answers = futures_util::future::join_all((0..8).map(|_| send())).await;
     let mut bodies = Vec::new();
     for res in answers {
@@ -738,7 +729,7 @@ async fn a_check_in_retried_while_the_first_still_runs_replays_it() {
         bodies.push(body);
     }
     assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
-    assert_eq!(total(&app, &member).await, 5);
+    assert_eq!(app.total_points(&member).await, 5);
 }
 
 #[tokio::test]
@@ -760,7 +751,7 @@ async fn a_capture_stamped_just_after_midnight_but_sent_before_it_is_today() {
         .to_rfc3339();
     let res = check_in(&app, &member, site, 0.0, 5.0, json!({"captured_at": ahead})).await;
     assert_error(res, StatusCode::CONFLICT, "checkin.already_today").await;
-    assert_eq!(total(&app, &member).await, 5);
+    assert_eq!(app.total_points(&member).await, 5);
 }
 
 #[tokio::test]

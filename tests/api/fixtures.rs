@@ -142,6 +142,17 @@ impl TestApp {
         member
     }
 
+    /// The member's all-time points total, as `GET /me/points` answers it.
+    pub async fn total_points(&self, who: &Session) -> i64 {
+        let points: Value = self
+            .get("/api/v1/me/points", Some(&who.access_token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        points["total"].as_i64().unwrap()
+    }
+
     pub async fn json(&self, res: reqwest::Response) -> (StatusCode, Value) {
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))

@@ -24,16 +24,6 @@ async fn adjust(
     req.send().await.unwrap()
 }
 
-async fn total(app: &TestApp, member: &Session) -> i64 {
-    let points: Value = app
-        .get("/api/v1/me/points", Some(&member.access_token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    points["total"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn a_retry_with_the_same_key_replays_the_first_answer_and_pays_once() {
     let app = spawn_app().await;
@@ -56,12 +46,12 @@ async fn a_retry_with_the_same_key_replays_the_first_answer_and_pays_once() {
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap(), first);
-    assert_eq!(total(&app, &member).await, 7);
+    assert_eq!(app.total_points(&member).await, 7);
 
     // Without a key, a request is simply processed.
     adjust(&app, &root, member.member_id, None, &body).await;
     adjust(&app, &root, member.member_id, None, &body).await;
-    assert_eq!(total(&app, &member).await, 21);
+    assert_eq!(app.total_points(&member).await, 21);
 }
 
 #[tokio::test]
@@ -116,7 +106,7 @@ async fn the_same_key_with_another_request_is_422_key_reused() {
     )
     .await;
     assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(total(&app, &member).await, 1);
+    assert_eq!(app.total_points(&member).await, 1);
 }
 
 #[tokio::test]
@@ -151,7 +141,7 @@ async fn a_failed_attempt_is_forgotten_and_keys_belong_to_one_member_for_a_day()
         "a day later the key is new"
     );
     let in_a = app.dev_login("o-in-a").await;
-    assert_eq!(total(&app, &in_a).await, 9);
+    assert_eq!(app.total_points(&in_a).await, 9);
 }
 
 #[tokio::test]
@@ -175,7 +165,7 @@ async fn racing_requests_with_one_key_wait_for_the_first_and_replay_it() {
         bodies.iter().all(|(_, b)| *b == bodies[0].1),
         "one answer for all"
     );
-    assert_eq!(total(&app, &member).await, 2);
+    assert_eq!(app.total_points(&member).await, 2);
 }
 
 #[tokio::test]
@@ -227,7 +217,7 @@ async fn a_key_that_is_not_visible_ascii_is_refused_not_ignored() {
         .unwrap();
     let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(err["details"]["fields"]["Idempotency-Key"].is_array());
-    assert_eq!(total(&app, &member).await, 0);
+    assert_eq!(app.total_points(&member).await, 0);
 }
 
 #[tokio::test]
