@@ -1,6 +1,6 @@
 //! redtrail: the backend of a WeChat mini-program for hikes to revolutionary heritage sites.
 //!
-//! Each capability is a folder with `routes.rs` (handlers and their OpenAPI), `service.rs`
+//! Each capability is a folder with `endpoints.rs` (handlers and their OpenAPI), `service.rs`
 //! (rules and queries) and `dto.rs` (request and response types).
 pub mod audit;
 pub mod auth;
@@ -20,10 +20,10 @@ pub mod ops;
 pub mod orgs;
 pub mod points;
 pub mod rate_limit;
+pub mod routes;
 pub mod seed;
 pub mod sites;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod trails;
 pub mod wechat;

@@ -13,10 +13,10 @@ use crate::error::ApiError;
 use crate::members::dto::{PoliticalStatus, Role, RoleGrant};
 use crate::orgs::dto::{CreateOrg, Enterprise, OrgKind};
 use crate::orgs::service as orgs_service;
+use crate::routes::dto::NewRoute;
+use crate::routes::service as routes_service;
 use crate::sites::dto::{NewSite, SiteCategory};
 use crate::sites::service as sites_service;
-use crate::trails::dto::NewRoute;
-use crate::trails::service as trails_service;
 
 pub const COMMITTEE: &str = "番禺区互联网行业党委（演示）";
 pub const SECRETARY: &str = "demo-secretary";
@@ -193,7 +193,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
         starts_at: None,
         ends_at: None,
     };
-    trails_service::create(db, SYSTEM, route, now).await?;
+    routes_service::create(db, SYSTEM, route, now).await?;
     Ok(Some(Seeded {
         orgs: org_count,
         members: member_count,

@@ -26,25 +26,25 @@ use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
 use crate::{
-    audit, auth, badges, campaigns, checkins, members, openapi, ops, orgs, points, sites, trails,
+    audit, auth, badges, campaigns, checkins, members, openapi, ops, orgs, points, routes, sites,
 };
 
 /// Every documented route. The spec and the server both come from this one registration.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api/v1")
-            .configure(auth::routes::configure)
-            .configure(members::routes::configure)
-            .configure(orgs::routes::configure)
-            .configure(points::routes::configure)
-            .configure(badges::routes::configure)
-            .configure(sites::routes::configure)
-            .configure(checkins::routes::configure)
-            .configure(trails::routes::configure)
-            .configure(campaigns::routes::configure)
-            .configure(audit::routes::configure),
+            .configure(auth::endpoints::configure)
+            .configure(members::endpoints::configure)
+            .configure(orgs::endpoints::configure)
+            .configure(points::endpoints::configure)
+            .configure(badges::endpoints::configure)
+            .configure(sites::endpoints::configure)
+            .configure(checkins::endpoints::configure)
+            .configure(routes::endpoints::configure)
+            .configure(campaigns::endpoints::configure)
+            .configure(audit::endpoints::configure),
     );
-    ops::routes::configure(cfg);
+    ops::endpoints::configure(cfg);
 }
 
 pub struct Application {

@@ -120,7 +120,7 @@ async fn accept(
     now: DateTime<Utc>,
 ) -> Result<(Awarded, Vec<i64>), ApiError> {
     let mut awarded = pay(tx, checkin, now).await?;
-    let (routes, badges) = crate::trails::service::after_accepted(tx, checkin, now).await?;
+    let (routes, badges) = crate::routes::service::after_accepted(tx, checkin, now).await?;
     awarded.badges.extend(badges);
     Ok((awarded, routes))
 }

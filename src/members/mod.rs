@@ -1,4 +1,4 @@
 //! Members as they see themselves: `/me`, and the `member` shape every login returns.
 pub mod dto;
-pub mod routes;
+pub mod endpoints;
 pub mod service;

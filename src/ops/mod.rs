@@ -1,4 +1,4 @@
 //! Liveness, readiness and metrics for whoever runs the server.
 pub mod dto;
-pub mod routes;
+pub mod endpoints;
 pub mod service;
