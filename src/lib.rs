@@ -2,6 +2,7 @@
 //!
 //! Each capability is a folder with `endpoints.rs` (handlers and their OpenAPI), `service.rs`
 //! (rules and queries) and `dto.rs` (request and response types).
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod badges;

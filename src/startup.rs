@@ -12,7 +12,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use rand::RngCore;
-use utoipa_actix_web::{AppExt, scope, service_config::ServiceConfig};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::service::AdminLoginLimits;
@@ -22,30 +22,10 @@ use crate::config::{Environment, Settings};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::{metrics::Metrics, observe};
+use crate::openapi;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
-use crate::{
-    audit, auth, badges, campaigns, checkins, members, openapi, ops, orgs, points, routes, sites,
-};
-
-/// Every documented route. The spec and the server both come from this one registration.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(
-        scope::scope("/api/v1")
-            .configure(auth::endpoints::configure)
-            .configure(members::endpoints::configure)
-            .configure(orgs::endpoints::configure)
-            .configure(points::endpoints::configure)
-            .configure(badges::endpoints::configure)
-            .configure(sites::endpoints::configure)
-            .configure(checkins::endpoints::configure)
-            .configure(routes::endpoints::configure)
-            .configure(campaigns::endpoints::configure)
-            .configure(audit::endpoints::configure),
-    );
-    ops::endpoints::configure(cfg);
-}
 
 pub struct Application {
     port: u16,
@@ -91,7 +71,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
                 )
-                .configure(routes)
+                .configure(crate::api::configure)
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))

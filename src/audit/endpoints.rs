@@ -4,7 +4,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::AdminOnly;
+use crate::http::responses::AdminOnly;
 use crate::state::AppState;
 
 use super::dto::{AuditEntry, AuditFilter};

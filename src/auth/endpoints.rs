@@ -3,8 +3,8 @@ use secrecy::ExposeSecret;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ErrorBody};
+use crate::http::responses::JsonBodyErrors;
 use crate::http::{ClientIp, ValidJson};
-use crate::openapi::JsonBodyErrors;
 use crate::state::AppState;
 
 use super::dto::{AdminLogin, DevLogin, RefreshRequest, TokenPair, WechatLogin};

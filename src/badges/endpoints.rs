@@ -3,7 +3,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::openapi::NeedsLogin;
+use crate::http::responses::NeedsLogin;
 use crate::state::AppState;
 
 use super::dto::MyBadges;

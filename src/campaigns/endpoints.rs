@@ -5,7 +5,7 @@ use crate::auth::{Caller, PlatformAdmin};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{JsonBodyErrors, NeedsLogin, PlatformOnly};
+use crate::http::responses::{JsonBodyErrors, NeedsLogin, PlatformOnly};
 use crate::state::AppState;
 
 use super::dto::{Campaign, NewCampaign};

@@ -14,7 +14,6 @@ use crate::auth::scope::AdminScope;
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
-use crate::orgs::service as orgs_service;
 
 use super::dto::{Campaign, CampaignRoute, NewCampaign};
 
@@ -173,8 +172,7 @@ pub async fn create(
         .write(|tx| async move {
             let mut first_path = None;
             for id in org_ids {
-                let org =
-                    orgs_service::find_in_scope(tx.as_ref(), &AdminScope::Platform, *id).await?;
+                let org = AdminScope::Platform.find_org(tx.as_ref(), *id).await?;
                 first_path.get_or_insert(org.path);
             }
             let found = routes::Entity::find()

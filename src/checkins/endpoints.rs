@@ -7,7 +7,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin};
+use crate::http::responses::{AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{

@@ -6,6 +6,7 @@ mod json;
 pub mod metrics;
 mod observe;
 pub mod paging;
+pub mod responses;
 pub mod text;
 pub mod validate;
 

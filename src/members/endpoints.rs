@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::error::ErrorBody;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
+use crate::http::responses::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{AdminUpdateMember, Member, MemberFilter, PhoneCode, ReplaceRoles, UpdateMe};

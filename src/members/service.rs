@@ -13,7 +13,6 @@ use crate::auth::scope::{AdminScope, in_subtree};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
-use crate::orgs::service as orgs_service;
 use crate::wechat::{WechatClient, WechatError};
 
 use super::dto::{
@@ -242,7 +241,7 @@ pub async fn list(
         .join(JoinType::LeftJoin, org_members::Relation::Orgs.def())
         .filter(scope.filter(orgs::Column::Path));
     if let Some(org_id) = filter.org_id {
-        let org = orgs_service::find_in_scope(conn, scope, org_id).await?;
+        let org = scope.find_org(conn, org_id).await?;
         query = query.filter(in_subtree(orgs::Column::Path, &org.path));
     }
     if let Some(status) = filter.political_status {
@@ -315,7 +314,7 @@ pub async fn update(
         row.update(tx.as_ref()).await?;
         let mut scope_path = org.map(|o| o.path);
         if let Some(org_id) = edit.org_id {
-            let target = orgs_service::find_in_scope(tx.as_ref(), scope, org_id).await?;
+            let target = scope.find_org(tx.as_ref(), org_id).await?;
             org_members::Entity::delete_by_id(member_id)
                 .exec(tx.as_ref())
                 .await?;
@@ -382,7 +381,7 @@ pub async fn replace_roles(
     db.write(|tx| async move {
         let (_, org) = find_in_scope(tx.as_ref(), scope, member_id).await?;
         for org_id in grants.iter().filter_map(|g| g.org_id) {
-            orgs_service::find_in_scope(tx.as_ref(), scope, org_id).await?;
+            scope.find_org(tx.as_ref(), org_id).await?;
         }
         let before = roles_of(tx.as_ref(), member_id).await?;
         let existing = member_roles::Entity::find()

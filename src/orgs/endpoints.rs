@@ -5,8 +5,8 @@ use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
+use crate::http::responses::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::members::dto::Member;
-use crate::openapi::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::AppState;
 
 use super::dto::{CreateInvite, CreateOrg, Invite, JoinOrg, Org, OrgFilter, UpdateOrg};

@@ -50,19 +50,6 @@ pub fn to_dto(org: orgs::Model) -> Org {
     }
 }
 
-/// The org, if it exists and is inside `scope`; otherwise `not_found`, so ids cannot be probed.
-pub async fn find_in_scope(
-    conn: &impl ConnectionTrait,
-    scope: &AdminScope,
-    id: i64,
-) -> Result<orgs::Model, ApiError> {
-    orgs::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .filter(|org| scope.covers(&org.path))
-        .ok_or(ApiError::NotFound)
-}
-
 fn check_nesting(parent: &orgs::Model, child: OrgKind) -> Result<(), ApiError> {
     if kind_of(parent).rank() >= child.rank() {
         return Err(ApiError::field("parent_id", FieldIssue::new("parent_kind")));
@@ -116,7 +103,7 @@ pub async fn create(
     let new = &new;
     db.write(|tx| async move {
         let parent = match new.parent_id {
-            Some(id) => Some(find_in_scope(tx.as_ref(), scope, id).await?),
+            Some(id) => Some(scope.find_org(tx.as_ref(), id).await?),
             None => None,
         };
         if let Some(parent) = &parent {
@@ -174,7 +161,7 @@ pub async fn update(
 ) -> Result<Org, ApiError> {
     let edit = &edit;
     db.write(|tx| async move {
-        let org = find_in_scope(tx.as_ref(), scope, id).await?;
+        let org = scope.find_org(tx.as_ref(), id).await?;
         let kind = kind_of(&org);
         check_enterprise(kind, &edit.enterprise)?;
         let before = summary(&org);
@@ -186,7 +173,7 @@ pub async fn update(
             set_enterprise(&mut row, e);
         }
         if let Some(parent_id) = edit.parent_id.filter(|p| Some(*p) != org.parent_id) {
-            let parent = find_in_scope(tx.as_ref(), scope, parent_id).await?;
+            let parent = scope.find_org(tx.as_ref(), parent_id).await?;
             if parent.path.starts_with(&org.path) {
                 return Err(ApiError::field("parent_id", FieldIssue::new("cycle")));
             }
@@ -247,7 +234,7 @@ pub async fn get(
     scope: &AdminScope,
     id: i64,
 ) -> Result<Org, ApiError> {
-    Ok(to_dto(find_in_scope(conn, scope, id).await?))
+    Ok(to_dto(scope.find_org(conn, id).await?))
 }
 
 /// The orgs in scope, in id order.
@@ -305,7 +292,7 @@ pub async fn list_invites(
     org_id: i64,
     page: &PageQuery,
 ) -> Result<Page<Invite>, ApiError> {
-    let org = find_in_scope(conn, scope, org_id).await?;
+    let org = scope.find_org(conn, org_id).await?;
     let mut query = org_invites::Entity::find().filter(org_invites::Column::OrgId.eq(org.id));
     if let Some(after) = page.after()? {
         query = query.filter(org_invites::Column::Id.lt(after));
@@ -371,7 +358,7 @@ pub async fn create_invite(
     }
     let new = &new;
     db.write(|tx| async move {
-        let org = find_in_scope(tx.as_ref(), scope, org_id).await?;
+        let org = scope.find_org(tx.as_ref(), org_id).await?;
         // 80 random bits collide practically never; the unique index still has the last word.
         let mut invite = None;
         for _ in 0..3 {

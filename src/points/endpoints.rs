@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{
+use crate::http::responses::{
     AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin, PlatformOnly,
 };
 use crate::state::AppState;

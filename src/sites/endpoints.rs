@@ -5,7 +5,7 @@ use crate::auth::{Caller, PlatformAdmin};
 use crate::error::ApiError;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
-use crate::openapi::{InScope, JsonBodyErrors, NeedsLogin, PlatformOnly};
+use crate::http::responses::{InScope, JsonBodyErrors, NeedsLogin, PlatformOnly};
 use crate::state::AppState;
 
 use super::dto::{Imported, NewSite, Site, SiteSearch, UpdateSite};

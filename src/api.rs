@@ -1,0 +1,23 @@
+//! The route table: every capability's endpoints, mounted once. The server and the OpenAPI
+//! document are both built from this one registration, so they cannot drift apart.
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::{audit, auth, badges, campaigns, checkins, members, ops, orgs, points, routes, sites};
+
+/// Every documented route. The spec and the server both come from this one registration.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/api/v1")
+            .configure(auth::endpoints::configure)
+            .configure(members::endpoints::configure)
+            .configure(orgs::endpoints::configure)
+            .configure(points::endpoints::configure)
+            .configure(badges::endpoints::configure)
+            .configure(sites::endpoints::configure)
+            .configure(checkins::endpoints::configure)
+            .configure(routes::endpoints::configure)
+            .configure(campaigns::endpoints::configure)
+            .configure(audit::endpoints::configure),
+    );
+    ops::endpoints::configure(cfg);
+}
