@@ -2,13 +2,15 @@
 //! document are both built from this one registration, so they cannot drift apart.
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use crate::{audit, auth, badges, campaigns, checkins, members, ops, orgs, points, routes, sites};
+use crate::{
+    audit, badges, campaigns, checkins, members, ops, orgs, points, routes, sessions, sites,
+};
 
 /// Every documented route. The spec and the server both come from this one registration.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/api/v1")
-            .configure(auth::endpoints::configure)
+            .configure(sessions::endpoints::configure)
             .configure(members::endpoints::configure)
             .configure(orgs::endpoints::configure)
             .configure(points::endpoints::configure)

@@ -20,7 +20,7 @@ pub async fn create_admin(
 ) -> anyhow::Result<()> {
     let db = Db::open(&settings.database_url, settings.migrate).await?;
     let result =
-        crate::auth::service::create_platform_admin(&db, username, password, SystemClock.now())
+        crate::sessions::service::create_platform_admin(&db, username, password, SystemClock.now())
             .await;
     db.close().await?;
     match result {

@@ -23,6 +23,7 @@ pub mod points;
 pub mod rate_limit;
 pub mod routes;
 pub mod seed;
+pub mod sessions;
 pub mod sites;
 pub mod startup;
 pub mod state;

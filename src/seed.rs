@@ -6,15 +6,16 @@ use chrono::{DateTime, Utc};
 use entity::{members, org_members, orgs};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::auth::roles::{Role, RoleGrant};
 use crate::auth::scope::AdminScope;
-use crate::auth::service::create_admin_account;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::members::dto::{PoliticalStatus, Role, RoleGrant};
+use crate::members::dto::PoliticalStatus;
 use crate::orgs::dto::{CreateOrg, Enterprise, OrgKind};
 use crate::orgs::service as orgs_service;
 use crate::routes::dto::NewRoute;
 use crate::routes::service as routes_service;
+use crate::sessions::service::create_admin_account;
 use crate::sites::dto::{NewSite, SiteCategory};
 use crate::sites::service as sites_service;
 

@@ -15,7 +15,7 @@ use rand::RngCore;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::service::AdminLoginLimits;
+use crate::auth::password::AdminLoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::{Environment, Settings};

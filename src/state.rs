@@ -1,7 +1,7 @@
 //! What handlers share: built once at start-up, handed to actix as `web::Data<AppState>`.
 use std::sync::Arc;
 
-use crate::auth::service::AdminLoginLimits;
+use crate::auth::password::AdminLoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::Settings;

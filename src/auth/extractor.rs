@@ -5,11 +5,10 @@ use entity::members;
 use futures_util::future::LocalBoxFuture;
 use sea_orm::EntityTrait;
 
+use super::roles::{Role, RoleGrant, roles_of};
 use super::scope::AdminScope;
 use crate::error::ApiError;
 use crate::http::gate;
-use crate::members::dto::{Role, RoleGrant};
-use crate::members::service::roles_of;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]

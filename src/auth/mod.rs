@@ -1,10 +1,10 @@
-//! Logging in (WeChat, dev, admin password), tokens, and who is calling.
-pub mod dto;
-pub mod endpoints;
+//! Who is calling and what they may do: tokens, the `Caller`/`Admin`/`PlatformAdmin`
+//! extractors, roles and admin scopes, and password hashing. A shared layer: it knows nothing
+//! of members beyond their id (logging in is `sessions`).
 mod extractor;
 pub mod password;
+pub mod roles;
 pub mod scope;
-pub mod service;
 pub mod tokens;
 
 pub use extractor::{Admin, Caller, PlatformAdmin};

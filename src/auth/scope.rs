@@ -4,8 +4,8 @@ use entity::{org_members, orgs};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::roles::{Role, RoleGrant};
 use crate::error::ApiError;
-use crate::members::dto::{Role, RoleGrant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminScope {

@@ -2,47 +2,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::auth::roles::RoleGrant;
 use crate::http::validate::{http_url, not_blank};
-
-/// A granted role. Every member is also implicitly a plain `member`, which is never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// May post site proposals and volunteer-service reports within `org_id`.
-    Volunteer,
-    /// Administers `org_id` and everything below it.
-    OrgAdmin,
-    /// Operates the deployment; has no org scope.
-    PlatformAdmin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Volunteer => "volunteer",
-            Role::OrgAdmin => "org_admin",
-            Role::PlatformAdmin => "platform_admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "volunteer" => Some(Role::Volunteer),
-            "org_admin" => Some(Role::OrgAdmin),
-            "platform_admin" => Some(Role::PlatformAdmin),
-            _ => None,
-        }
-    }
-}
-
-/// One role with its scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct RoleGrant {
-    pub role: Role,
-    /// The org the role covers (with its subtree); null only for `platform_admin`.
-    #[schema(example = 12)]
-    pub org_id: Option<i64>,
-}
 
 /// 政治面貌.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -15,36 +15,9 @@ use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
 use crate::wechat::{WechatClient, WechatError};
 
-use super::dto::{
-    AdminUpdateMember, Member, MemberFilter, OrgRef, PoliticalStatus, Role, RoleGrant, UpdateMe,
-};
+use crate::auth::roles::{Role, RoleGrant, grant_of, roles_of};
 
-/// A stored role row as a grant; unknown roles (from a newer version) are skipped, loudly.
-fn grant_of(row: member_roles::Model) -> Option<RoleGrant> {
-    match Role::parse(&row.role) {
-        Some(role) => Some(RoleGrant {
-            role,
-            org_id: row.org_id,
-        }),
-        None => {
-            tracing::warn!(member_id = row.member_id, role = %row.role, "ignoring an unknown role");
-            None
-        }
-    }
-}
-
-/// The roles granted to a member, in a stable order.
-pub async fn roles_of(
-    conn: &impl ConnectionTrait,
-    member_id: i64,
-) -> Result<Vec<RoleGrant>, ApiError> {
-    let rows = member_roles::Entity::find()
-        .filter(member_roles::Column::MemberId.eq(member_id))
-        .order_by_asc(member_roles::Column::Id)
-        .all(conn)
-        .await?;
-    Ok(rows.into_iter().filter_map(grant_of).collect())
-}
+use super::dto::{AdminUpdateMember, Member, MemberFilter, OrgRef, PoliticalStatus, UpdateMe};
 
 /// Who is looking: only platform admins see whole phone numbers (PIPL: show the minimum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ impl TestApp {
     /// A platform admin, created as `redtrail admin create` would, and logged in.
     pub async fn platform_admin(&self) -> Session {
         let db = redtrail::db::Db::connect(&self.db_url).await.unwrap();
-        redtrail::auth::service::create_platform_admin(
+        redtrail::sessions::service::create_platform_admin(
             &db,
             "root",
             ADMIN_PASSWORD,

@@ -1,11 +1,8 @@
 //! Login, token rotation and admin accounts.
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{login_failures, member_roles, members, refresh_tokens};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -13,21 +10,16 @@ use sea_orm::{
 };
 use sha2::Digest;
 
-use crate::config::Settings;
+use crate::auth::roles::{Role, RoleGrant};
 use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
-use crate::members::dto::{Member, Role, RoleGrant};
+use crate::members::dto::Member;
 use crate::members::service as members_service;
 use crate::wechat::WechatClient;
 
 use super::dto::TokenPair;
-use super::password;
-use super::tokens::{Token, TokenKeys, hash_refresh_token, new_refresh_token};
-
-/// Failed admin logins for one username that lock it...
-pub const LOCKOUT_FAILURES: usize = 5;
-/// ...within this window, for the rest of the window.
-pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
+use crate::auth::password::{self, AdminLoginLimits, LOCKOUT_FAILURES, LOCKOUT_WINDOW};
+use crate::auth::tokens::{Token, TokenKeys, hash_refresh_token, new_refresh_token};
 
 /// Signs a member in with a `wx.login` code, creating the member on first login.
 pub async fn wechat_login(
@@ -223,65 +215,6 @@ fn normalize_username(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-/// Admin-login limits kept in this process: how many password hashes run at once, and how
-/// many password checks one client IP gets per [`LOCKOUT_WINDOW`]. The per-username lockout is
-/// in the database and holds across instances; these are per instance.
-pub struct AdminLoginLimits {
-    hashing: password::Hashing,
-    by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    checks: std::sync::atomic::AtomicU64,
-}
-
-impl AdminLoginLimits {
-    pub fn new(settings: &Settings) -> Self {
-        let per_ip = NonZeroU32::new(settings.admin_login_per_ip).unwrap_or(NonZeroU32::MIN);
-        let window = LOCKOUT_WINDOW
-            .to_std()
-            .unwrap_or(std::time::Duration::from_secs(900));
-        // Refilled evenly: one more check every window / per_ip.
-        let quota = Quota::with_period(window / per_ip.get())
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(per_ip);
-        Self {
-            hashing: password::Hashing::new(
-                settings.password_hashing_at_once,
-                settings.password_hashing_wait,
-            ),
-            by_ip: RateLimiter::keyed(quota),
-            checks: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    /// Takes one attempt from the IP's allowance, or refuses with 429. Taken before anything
-    /// else, so parallel guesses (or a flood holding a username's lockout) cannot outrun it; a
-    /// correct password costs one too, and the allowance is sized for failures. IPv6 clients
-    /// are counted by /64, which one subscriber usually holds whole.
-    fn charge_ip(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let Some(ip) = ip else { return Ok(()) };
-        let ip = match ip {
-            IpAddr::V6(v6) => {
-                let mut segments = v6.segments();
-                segments[4..].fill(0);
-                IpAddr::from(segments)
-            }
-            v4 => v4,
-        };
-        // Forget idle clients now and then, so memory stays bounded by the active ones.
-        let n = self
-            .checks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if n % 1024 == 0 && self.by_ip.len() > 10_000 {
-            self.by_ip.retain_recent();
-        }
-        self.by_ip.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            }
-        })
-    }
-}
-
 /// Signs an admin account in by username and password. After [`LOCKOUT_FAILURES`] failures
 /// within [`LOCKOUT_WINDOW`] the username answers 429 until enough of them have aged out,
 /// whatever the password; the failures live in the database, so every instance sees them. Each
@@ -346,7 +279,7 @@ pub async fn admin_login(
         .one(db.conn())
         .await?;
     let stored = member.as_ref().and_then(|m| m.password_hash.clone());
-    let ok = match limits.hashing.verify(password.to_owned(), stored).await {
+    let ok = match limits.verify(password.to_owned(), stored).await {
         Ok(ok) => ok,
         Err(busy) => {
             withdraw().await?;
