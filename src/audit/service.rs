@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use entity::audit_log;
+use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 
@@ -70,12 +70,8 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_log::Column::CreatedAt.lt(to));
     }
-    if let Some(after) = page.after()? {
-        query = query.filter(audit_log::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(audit_log::Column::Id)
-        .limit(page.limit() + 1)
+    let rows = page
+        .window(query, audit_log::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     Ok(Page::from_rows(

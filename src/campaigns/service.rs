@@ -3,9 +3,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{campaign_orgs, campaign_routes, campaigns, org_members, orgs, routes};
+use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 use serde_json::json;
 
@@ -113,13 +114,9 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> Result<Page<Campaign>, ApiError> {
     let visible = visible_ids(conn, member_id).await?;
-    let mut query = campaigns::Entity::find().filter(campaigns::Column::Id.is_in(visible));
-    if let Some(after) = page.after()? {
-        query = query.filter(campaigns::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(campaigns::Column::Id)
-        .limit(page.limit() + 1)
+    let query = campaigns::Entity::find().filter(campaigns::Column::Id.is_in(visible));
+    let rows = page
+        .window(query, campaigns::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     let (rows, next_cursor) = paging::cut(rows, page.limit(), |c| c.id);

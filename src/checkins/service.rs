@@ -3,6 +3,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::time::UtcTime;
 use entity::{checkins, sites};
+use sea_orm::Order;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -277,12 +278,8 @@ pub async fn list_for_admin(
     if let Some(status) = filter.status {
         query = query.filter(checkins::Column::Status.eq(status.as_str()));
     }
-    if let Some(after) = page.after()? {
-        query = query.filter(checkins::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(checkins::Column::Id)
-        .limit(page.limit() + 1)
+    let rows = page
+        .window(query, checkins::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     Ok(Page::from_rows(
@@ -368,15 +365,11 @@ pub async fn mine(
     member_id: i64,
     page: &PageQuery,
 ) -> Result<Page<MyCheckin>, ApiError> {
-    let mut query = checkins::Entity::find()
+    let query = checkins::Entity::find()
         .find_also_related(sites::Entity)
         .filter(checkins::Column::MemberId.eq(member_id));
-    if let Some(after) = page.after()? {
-        query = query.filter(checkins::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(checkins::Column::Id)
-        .limit(page.limit() + 1)
+    let rows = page
+        .window(query, checkins::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     Ok(Page::from_rows(

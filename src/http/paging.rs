@@ -1,6 +1,7 @@
 //! Cursor paging, as the contract has it: `?limit=` (default 20, at most 100) and `?cursor=`;
 //! answers `{items, next_cursor}`. The cursor is opaque to clients: the last id seen.
 use base64::Engine;
+use sea_orm::{ColumnTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,6 +27,24 @@ impl PageQuery {
     /// The position the page starts at, for lists paged by position.
     pub fn offset(&self) -> Result<u64, ApiError> {
         self.decoded("off:").map(|o| o.unwrap_or(0).max(0) as u64)
+    }
+
+    /// `query` narrowed to this page of the list ordered by `id` in `order` (`Desc`: newest
+    /// first): the ids after the cursor, one row more than the limit, so that
+    /// [`Page::from_rows`] can tell whether another page follows. Every id-paged list uses it.
+    pub fn window<S, C>(&self, query: S, id: C, order: Order) -> Result<S, ApiError>
+    where
+        S: QueryFilter + QueryOrder + QuerySelect,
+        C: ColumnTrait,
+    {
+        let mut query = query;
+        if let Some(after) = self.after()? {
+            query = query.filter(match order {
+                Order::Desc => id.lt(after),
+                _ => id.gt(after),
+            });
+        }
+        Ok(query.order_by(id, order).limit(self.limit() + 1))
     }
 
     /// The id the page starts after, if any.

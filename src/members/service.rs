@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 use entity::{member_roles, members, org_members, orgs};
+use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -230,12 +231,8 @@ pub async fn list(
                 .add(members::Column::Nickname.contains(q)),
         );
     }
-    if let Some(after) = page.after()? {
-        query = query.filter(members::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(members::Column::Id)
-        .limit(page.limit() + 1)
+    let rows = page
+        .window(query, members::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     let (rows, next_cursor) = paging::cut(rows, page.limit(), |m| m.id);

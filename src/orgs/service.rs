@@ -3,10 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{org_invites, org_members, orgs};
 use rand::Rng;
+use sea_orm::Order;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -254,12 +254,8 @@ pub async fn list(
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         query = query.filter(orgs::Column::Name.contains(q));
     }
-    if let Some(after) = page.after()? {
-        query = query.filter(orgs::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(orgs::Column::Id)
-        .limit(page.limit() + 1)
+    let rows = page
+        .window(query, orgs::Column::Id, Order::Asc)?
         .all(conn)
         .await?;
     Ok(Page::from_rows(rows, page.limit(), |o| o.id, to_dto))
@@ -293,13 +289,9 @@ pub async fn list_invites(
     page: &PageQuery,
 ) -> Result<Page<Invite>, ApiError> {
     let org = scope.find_org(conn, org_id).await?;
-    let mut query = org_invites::Entity::find().filter(org_invites::Column::OrgId.eq(org.id));
-    if let Some(after) = page.after()? {
-        query = query.filter(org_invites::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(org_invites::Column::Id)
-        .limit(page.limit() + 1)
+    let query = org_invites::Entity::find().filter(org_invites::Column::OrgId.eq(org.id));
+    let rows = page
+        .window(query, org_invites::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     Ok(Page::from_rows(rows, page.limit(), |i| i.id, invite_dto))

@@ -6,6 +6,7 @@ use entity::{
     members, org_members, orgs, point_adjustments, point_day_source, point_rules, point_totals,
     points_ledger,
 };
+use sea_orm::Order;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -371,14 +372,9 @@ pub async fn ledger(
     member_id: i64,
     page: &PageQuery,
 ) -> Result<Page<LedgerEntry>, ApiError> {
-    let mut query =
-        points_ledger::Entity::find().filter(points_ledger::Column::MemberId.eq(member_id));
-    if let Some(after) = page.after()? {
-        query = query.filter(points_ledger::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(points_ledger::Column::Id)
-        .limit(page.limit() + 1)
+    let query = points_ledger::Entity::find().filter(points_ledger::Column::MemberId.eq(member_id));
+    let rows = page
+        .window(query, points_ledger::Column::Id, Order::Desc)?
         .all(conn)
         .await?;
     Ok(Page::from_rows(rows, page.limit(), |r| r.id, entry_dto))

@@ -3,9 +3,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{checkins, route_completions, route_sites, routes, sites};
+use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -213,13 +214,9 @@ pub async fn list(
     member_id: i64,
     page: &PageQuery,
 ) -> Result<Page<Route>, ApiError> {
-    let mut query = routes::Entity::find();
-    if let Some(after) = page.after()? {
-        query = query.filter(routes::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(routes::Column::Id)
-        .limit(page.limit() + 1)
+    let query = routes::Entity::find();
+    let rows = page
+        .window(query, routes::Column::Id, Order::Asc)?
         .all(conn)
         .await?;
     let (rows, next_cursor) = crate::http::paging::cut(rows, page.limit(), |r| r.id);

@@ -1,9 +1,10 @@
 //! Sites and the nearby search.
 use chrono::{DateTime, Utc};
 use entity::sites;
+use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter,
 };
 
 use crate::audit::service::{Change, record};
@@ -105,13 +106,9 @@ pub async fn search(
             Point { lat, lng }
         }
         (None, None) => {
-            let mut query = sites::Entity::find().filter(filter);
-            if let Some(after) = page.after()? {
-                query = query.filter(sites::Column::Id.gt(after));
-            }
-            let rows = query
-                .order_by_asc(sites::Column::Id)
-                .limit(page.limit() + 1)
+            let query = sites::Entity::find().filter(filter);
+            let rows = page
+                .window(query, sites::Column::Id, Order::Asc)?
                 .all(conn)
                 .await?;
             return Ok(Page::from_rows(
