@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{members, org_members, orgs};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::auth::Admin;
 use crate::auth::roles::{Role, RoleGrant};
 use crate::auth::scope::AdminScope;
 use crate::db::Db;
@@ -101,11 +102,14 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
     if present.is_some() {
         return Ok(None);
     }
-    let platform = AdminScope::Platform;
+    // The seed acts as the system (actor 0) with the platform's scope.
+    let system = Admin {
+        member_id: SYSTEM,
+        scope: AdminScope::Platform,
+    };
     let committee = orgs_service::create(
         db,
-        SYSTEM,
-        &platform,
+        &system,
         CreateOrg {
             name: COMMITTEE.into(),
             kind: OrgKind::IndustryCommittee,
@@ -120,8 +124,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
     for demo in &ENTERPRISES {
         let org = orgs_service::create(
             db,
-            SYSTEM,
-            &platform,
+            &system,
             CreateOrg {
                 name: demo.org.into(),
                 kind: OrgKind::PartyOrg,
@@ -143,8 +146,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
         for branch in demo.branches {
             let branch = orgs_service::create(
                 db,
-                SYSTEM,
-                &platform,
+                &system,
                 CreateOrg {
                     name: (*branch).into(),
                     kind: OrgKind::Branch,

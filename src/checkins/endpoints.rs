@@ -109,8 +109,7 @@ async fn review_checkin(
 ) -> Result<web::Json<CheckinView>, ApiError> {
     let view = service::review(
         &state.db,
-        admin.member_id,
-        &admin.scope,
+        &admin,
         id.into_inner(),
         body.into_inner(),
         state.clock.now(),

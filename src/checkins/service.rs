@@ -12,6 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::service::{Change, record};
+use crate::auth::Admin;
 use crate::auth::scope::AdminScope;
 use crate::clock::local_date;
 use crate::db::{Db, insert_unless_duplicate};
@@ -296,12 +297,12 @@ pub async fn list_for_admin(
 /// Nobody decides their own check-in.
 pub async fn review(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     id: i64,
     review: Review,
     now: DateTime<Utc>,
 ) -> Result<CheckinView, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     let review = &review;
     db.write(|tx| async move {
         let (checkin, site) = checkins::Entity::find_by_id(id)

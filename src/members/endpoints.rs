@@ -124,8 +124,7 @@ async fn update_member(
 ) -> Result<web::Json<Member>, ApiError> {
     let member = service::update(
         &state.db,
-        admin.member_id,
-        &admin.scope,
+        &admin,
         id.into_inner(),
         body.into_inner(),
         state.clock.now(),
@@ -153,8 +152,7 @@ async fn replace_roles(
 ) -> Result<web::Json<Member>, ApiError> {
     let member = service::replace_roles(
         &state.db,
-        admin.member_id,
-        &admin.scope,
+        &admin,
         id.into_inner(),
         body.into_inner().roles,
         state.clock.now(),

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use crate::audit::service::{Change, record};
+use crate::auth::Admin;
 use crate::auth::scope::{AdminScope, in_subtree};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
@@ -257,12 +258,12 @@ fn audit_summary(member: &Member) -> serde_json::Value {
 
 pub async fn update(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     member_id: i64,
     edit: AdminUpdateMember,
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     let edit = &edit;
     db.write(|tx| async move {
         let (member, org) = find_in_scope(tx.as_ref(), scope, member_id).await?;
@@ -338,12 +339,12 @@ fn check_grants(scope: &AdminScope, grants: &[RoleGrant]) -> Result<(), ApiError
 
 pub async fn replace_roles(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     member_id: i64,
     mut grants: Vec<RoleGrant>,
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     check_grants(scope, &grants)?;
     grants.sort_by_key(|g| (g.role.as_str(), g.org_id));
     grants.dedup();

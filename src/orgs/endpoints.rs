@@ -43,14 +43,7 @@ async fn create_org(
     admin: Admin,
     body: ValidJson<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = service::create(
-        &state.db,
-        admin.member_id,
-        &admin.scope,
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let org = service::create(&state.db, &admin, body.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::Created().json(org))
 }
 
@@ -111,8 +104,7 @@ async fn update_org(
 ) -> Result<web::Json<Org>, ApiError> {
     let org = service::update(
         &state.db,
-        admin.member_id,
-        &admin.scope,
+        &admin,
         id.into_inner(),
         body.into_inner(),
         state.clock.now(),
@@ -139,8 +131,7 @@ async fn create_invite(
 ) -> Result<HttpResponse, ApiError> {
     let invite = service::create_invite(
         &state.db,
-        admin.member_id,
-        &admin.scope,
+        &admin,
         id.into_inner(),
         body.into_inner(),
         state.clock.now(),
@@ -231,13 +222,6 @@ async fn revoke_invite(
     admin: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    service::revoke_invite(
-        &state.db,
-        admin.member_id,
-        &admin.scope,
-        id.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    service::revoke_invite(&state.db, &admin, id.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,6 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::service::{Change, record};
+use crate::auth::Admin;
 use crate::auth::scope::{AdminScope, in_subtree};
 use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
@@ -82,11 +83,11 @@ fn summary(org: &orgs::Model) -> serde_json::Value {
 
 pub async fn create(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     new: CreateOrg,
     now: DateTime<Utc>,
 ) -> Result<Org, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     check_enterprise(new.kind, &new.enterprise)?;
     if new.parent_id.is_none() {
         if new.kind != OrgKind::IndustryCommittee {
@@ -153,12 +154,12 @@ pub async fn create(
 
 pub async fn update(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     id: i64,
     edit: UpdateOrg,
     now: DateTime<Utc>,
 ) -> Result<Org, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     let edit = &edit;
     db.write(|tx| async move {
         let org = scope.find_org(tx.as_ref(), id).await?;
@@ -300,11 +301,11 @@ pub async fn list_invites(
 /// Revokes an invite code at once. Revoking a revoked code is not an error.
 pub async fn revoke_invite(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     invite_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     db.write(|tx| async move {
         let (invite, org) = org_invites::Entity::find_by_id(invite_id)
             .find_also_related(orgs::Entity)
@@ -339,12 +340,12 @@ pub async fn revoke_invite(
 
 pub async fn create_invite(
     db: &Db,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     org_id: i64,
     new: CreateInvite,
     now: DateTime<Utc>,
 ) -> Result<Invite, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     if new.expires_at <= now || new.expires_at > now + Duration::days(366) {
         return Err(ApiError::field("expires_at", FieldIssue::new("future")));
     }

@@ -140,18 +140,7 @@ async fn adjust(
         body.fingerprint(),
         now,
         StatusCode::CREATED,
-        |tx| async move {
-            service::adjust(
-                &tx,
-                admin.member_id,
-                &admin.scope,
-                member_id,
-                adjustment,
-                today,
-                now,
-            )
-            .await
-        },
+        |tx| async move { service::adjust(&tx, admin, member_id, adjustment, today, now).await },
     )
     .await
 }

@@ -15,7 +15,8 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::service::{Change, record};
-use crate::auth::scope::{AdminScope, members_under};
+use crate::auth::Admin;
+use crate::auth::scope::members_under;
 use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{Page, PageQuery};
@@ -383,16 +384,15 @@ pub async fn ledger(
 /// An admin's correction, paid through the ledger like everything else, with its reason, in
 /// `tx`. The adjustment is a row of its own and its payout's `source_id` is that row's id, so
 /// the same event can never pay under two ids. Nobody adjusts their own points.
-#[allow(clippy::too_many_arguments)]
 pub async fn adjust(
     tx: &DatabaseTransaction,
-    actor: i64,
-    scope: &AdminScope,
+    admin: &Admin,
     member_id: i64,
     adjustment: &CreateAdjustment,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Adjusted, ApiError> {
+    let (actor, scope) = (admin.member_id, &admin.scope);
     if member_id == actor {
         return Err(ApiError::OwnItem);
     }
