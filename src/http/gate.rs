@@ -5,9 +5,13 @@
 //! gate in `from_request`, and opens it when it has decided; a body extractor placed after it
 //! waits for that, and the auth error, polled first, is the answer.
 use actix_web::{HttpMessage, HttpRequest};
+use futures_util::FutureExt;
+use futures_util::future::Shared;
 use tokio::sync::oneshot;
 
-struct Gate(oneshot::Receiver<()>);
+/// Shared, so every extractor after the auth one (the body, the `Idempotency-Key`) can wait.
+#[derive(Clone)]
+struct Gate(Shared<oneshot::Receiver<()>>);
 
 /// Held by an auth extractor's future until it has decided; dropping it opens the gate.
 pub struct Decided(#[allow(dead_code)] Option<oneshot::Sender<()>>);
@@ -19,13 +23,14 @@ pub fn close(req: &HttpRequest) -> Decided {
         return Decided(None);
     }
     let (open, gate) = oneshot::channel();
-    extensions.insert(Gate(gate));
+    extensions.insert(Gate(gate.shared()));
     Decided(Some(open))
 }
 
-/// What a body extractor awaits before reading: the decision of the auth extractor before it.
+/// What an extractor awaits before answering about the request's content: the decision of
+/// the auth extractor before it.
 pub fn decided(req: &HttpRequest) -> impl Future<Output = ()> + use<> {
-    let gate = req.extensions_mut().remove::<Gate>();
+    let gate = req.extensions().get::<Gate>().cloned();
     async move {
         if let Some(Gate(gate)) = gate {
             // Closed without a message when the auth extractor's future ends: that is the signal.

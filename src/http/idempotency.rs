@@ -14,7 +14,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use chrono::{DateTime, Duration, Utc};
 use entity::idempotency_keys;
 use entity::time::UtcTime;
-use futures_util::future::{Ready, ready};
+use futures_util::future::{LocalBoxFuture, ready};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
@@ -37,12 +37,17 @@ pub struct IdempotencyKey {
 
 impl FromRequest for IdempotencyKey {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let refused = || {
+        // A bad key is answered only after the auth extractor has decided (see `gate`).
+        let auth_decided = super::gate::decided(req);
+        let refused = || -> Self::Future {
             let issue = FieldIssue::new("idempotency_key").with("max", 128);
-            ready(Err(ApiError::field("Idempotency-Key", issue)))
+            Box::pin(async move {
+                auth_decided.await;
+                Err(ApiError::field("Idempotency-Key", issue))
+            })
         };
         let key = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
             None => None,
@@ -54,7 +59,7 @@ impl FromRequest for IdempotencyKey {
             return refused();
         }
         let target = format!("{} {}", req.method(), req.path());
-        ready(Ok(IdempotencyKey { key, target }))
+        Box::pin(ready(Ok(IdempotencyKey { key, target })))
     }
 }
 

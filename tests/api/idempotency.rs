@@ -218,6 +218,16 @@ async fn a_key_that_is_not_visible_ascii_is_refused_not_ignored() {
     let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(err["details"]["fields"]["Idempotency-Key"].is_array());
     assert_eq!(app.total_points(&member).await, 0);
+    // Who is calling is decided first: without a token the same request is 401.
+    let res = app
+        .client
+        .post(app.url("/api/v1/checkins"))
+        .header("idempotency-key", "x".repeat(200))
+        .json(&json!({"site_id": 1, "lat": 22.9, "lng": 113.3, "accuracy_m": 5.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "auth.required").await;
 }
 
 #[tokio::test]
