@@ -15,13 +15,14 @@ use rand::RngCore;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::AuthContext;
 use crate::auth::password::AdminLoginLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::SharedClock;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
-use crate::http::{metrics::Metrics, observe};
+use crate::http::{JsonLimit, Observed, metrics::Metrics, observe};
 use crate::openapi;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
@@ -43,7 +44,7 @@ impl Application {
                 settings.refresh_token_ttl,
             ),
             wechat: WechatClient::new(&settings.wechat, clock.clone())?,
-            metrics: Metrics::new(db.statements())?,
+            metrics: Arc::new(Metrics::new(db.statements())?),
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
             admin_login: AdminLoginLimits::new(&settings),
             settings: Arc::new(settings),
@@ -62,11 +63,25 @@ impl Application {
             .with_context(|| format!("binding {}", state.settings.bind))?;
         let address = listener.local_addr()?;
         let origins = state.settings.cors_origins.clone();
+        // The shared layers get what they need on its own, not the whole AppState.
+        let auth = web::Data::new(AuthContext {
+            db: state.db.clone(),
+            tokens: state.tokens.clone(),
+            clock: state.clock.clone(),
+        });
+        let observed = web::Data::new(Observed {
+            metrics: state.metrics.clone(),
+            trusted_proxies: state.settings.trusted_proxies.clone(),
+        });
+        let json_limit = JsonLimit(state.settings.json_limit);
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .into_utoipa_app()
                 .openapi(openapi::base())
                 .app_data(state.clone())
+                .app_data(auth.clone())
+                .app_data(observed.clone())
+                .app_data(json_limit)
                 .app_data(query_config())
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),

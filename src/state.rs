@@ -16,7 +16,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub wechat: WechatClient,
     pub tokens: TokenKeys,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Join attempts per member: 10 a minute, so invite codes cannot be guessed.
     pub join_limiter: RateLimiter,
     /// Admin-login password checks: how many at once, and how many per client IP.

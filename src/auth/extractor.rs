@@ -7,9 +7,27 @@ use sea_orm::EntityTrait;
 
 use super::roles::{Role, RoleGrant, roles_of};
 use super::scope::AdminScope;
+use crate::clock::SharedClock;
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::gate;
-use crate::state::AppState;
+
+use super::tokens::TokenKeys;
+
+/// What the extractors need, registered on its own as `web::Data<AuthContext>` (not the whole
+/// `AppState`, which sits above this layer).
+#[derive(Clone)]
+pub struct AuthContext {
+    pub db: Db,
+    pub tokens: TokenKeys,
+    pub clock: SharedClock,
+}
+
+fn context(req: &HttpRequest) -> Result<web::Data<AuthContext>, ApiError> {
+    req.app_data::<web::Data<AuthContext>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthContext is not registered")))
+}
 
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -29,12 +47,11 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let decided = gate::close(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = context(req);
         let token = bearer(req);
         Box::pin(async move {
             let _decided = decided;
-            let state = state
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let state = state?;
             let token = token?;
             let member_id = state.tokens.verify_access(&token, state.clock.now())?;
             // A deleted member's tokens die with them.
@@ -75,13 +92,12 @@ impl FromRequest for Admin {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let decided = gate::close(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = context(req);
         let caller = Caller::from_request(req, payload);
         Box::pin(async move {
             let _decided = decided;
             let caller = caller.await?;
-            let state = state
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let state = state?;
             let scope = AdminScope::of(state.db.conn(), &caller.roles)
                 .await?
                 .ok_or(ApiError::Forbidden)?;

@@ -7,4 +7,4 @@ pub mod roles;
 pub mod scope;
 pub mod tokens;
 
-pub use extractor::{Admin, Caller, PlatformAdmin};
+pub use extractor::{Admin, AuthContext, Caller, PlatformAdmin};

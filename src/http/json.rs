@@ -10,9 +10,12 @@ use sha2::Digest;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldErrors, FieldIssue};
-use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// The largest JSON body, registered as app data (`REDTRAIL_JSON_LIMIT_BYTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
 
 pub struct ValidJson<T> {
     value: T,
@@ -43,9 +46,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(DEFAULT_LIMIT, |s| s.settings.json_limit);
+        let limit = req.app_data::<JsonLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
         let is_json = matches!(req.mime_type(), Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
         let declared = req
             .headers()

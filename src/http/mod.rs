@@ -10,5 +10,5 @@ pub mod responses;
 pub mod text;
 pub mod validate;
 
-pub use json::{ValidJson, read_body};
-pub use observe::{ClientIp, observe};
+pub use json::{JsonLimit, ValidJson, read_body};
+pub use observe::{ClientIp, Observed, observe};

@@ -16,10 +16,17 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
+use super::metrics::Metrics;
 use crate::error::{ApiError, Lang};
-use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the middleware needs, registered as `web::Data<Observed>`.
+pub struct Observed {
+    pub metrics: std::sync::Arc<Metrics>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
 
 pub async fn observe(
     req: ServiceRequest,
@@ -42,11 +49,8 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let client_ip = client_ip(
-        &req,
-        state.as_ref().map_or(&[], |s| &s.settings.trusted_proxies),
-    );
+    let state = req.app_data::<web::Data<Observed>>().cloned();
+    let client_ip = client_ip(&req, state.as_ref().map_or(&[], |s| &s.trusted_proxies));
     req.extensions_mut().insert(ClientIp(client_ip));
     let span = tracing::info_span!(
         "request",
