@@ -486,6 +486,12 @@ async fn my_check_ins_and_footprint_show_where_i_have_been() {
     assert_eq!(theirs["items"], json!([]));
 }
 
+/// A check-in at the site, captured 20 hours ago: on the day before (from 10:00 in Shanghai).
+async fn late_check_in(app: &TestApp, who: &Session, site: i64) -> reqwest::Response {
+    let yesterday = (app.clock_now() - Duration::hours(20)).to_rfc3339();
+    check_in(app, who, site, 0.0, 5.0, json!({"captured_at": yesterday})).await
+}
+
 #[tokio::test]
 async fn a_check_in_captured_on_an_earlier_local_day_waits_unpaid_for_review() {
     let app = spawn_app().await; // 10:00 on 1 June in Shanghai
@@ -503,20 +509,7 @@ async fn a_check_in_captured_on_an_earlier_local_day_waits_unpaid_for_review() {
         (StatusCode::CREATED, Some("accepted"))
     );
     // One visit, sent again claiming yesterday afternoon, to spend yesterday's unused cap.
-    let yesterday = (app.clock_now() - Duration::hours(20)).to_rfc3339();
-    let (status, late) = app
-        .json(
-            check_in(
-                &app,
-                &member,
-                site,
-                0.0,
-                5.0,
-                json!({"captured_at": yesterday}),
-            )
-            .await,
-        )
-        .await;
+    let (status, late) = app.json(late_check_in(&app, &member, site).await).await;
     assert_eq!(status, StatusCode::CREATED, "{late}");
     assert_eq!(
         (
@@ -635,25 +628,12 @@ async fn an_approve_and_a_reject_sent_together_have_exactly_one_winner() {
     let first = app.org_admin_of(&root, "o-race-sec-1", tree.org_a).await;
     let second = app.org_admin_of(&root, "o-race-sec-2", tree.org_a).await;
     let site = site_at(&app, &root, "纪念碑", PANYU.0, PANYU.1).await;
-    let yesterday = (app.clock_now() - Duration::hours(20)).to_rfc3339();
     let mut cases = Vec::new();
     for i in 0..6 {
         let member = app
             .member_in(&root, &format!("o-race-{i}"), tree.branch_a)
             .await;
-        let (_, c) = app
-            .json(
-                check_in(
-                    &app,
-                    &member,
-                    site,
-                    0.0,
-                    5.0,
-                    json!({"captured_at": yesterday}),
-                )
-                .await,
-            )
-            .await;
+        let (_, c) = app.json(late_check_in(&app, &member, site).await).await;
         assert_eq!(c["status"], "flagged", "{c}");
         cases.push((member, c["id"].as_i64().unwrap()));
     }
