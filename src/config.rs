@@ -96,7 +96,7 @@ impl Source {
     /// are the variable names without the prefix, in any case: `database_url = "..."`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("REDTRAIL_"))
+            .filter(|(k, _)| k.starts_with("REDTRAIL_") || k == "RUST_LOG")
             .collect();
         let mut vars = match env.get("REDTRAIL_CONFIG") {
             Some(path) => read_file(path)?,
@@ -246,6 +246,18 @@ impl Settings {
             });
         }
 
+        let log_filter = src
+            .get("REDTRAIL_LOG")
+            .or_else(|| src.get("RUST_LOG"))
+            .unwrap_or("info,sqlx=warn,sea_orm=warn")
+            .to_owned();
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(ConfigError::Invalid {
+                name: "REDTRAIL_LOG",
+                reason: e.to_string(),
+            });
+        }
+
         let log_format = match src
             .get("REDTRAIL_LOG_FORMAT")
             .map(str::to_ascii_lowercase)
@@ -304,10 +316,7 @@ impl Settings {
                 .unwrap_or_else(|| data_dir.join("media")),
             data_dir,
             log_format,
-            log_filter: src
-                .get("REDTRAIL_LOG")
-                .unwrap_or("info,sqlx=warn,sea_orm=warn")
-                .to_owned(),
+            log_filter,
             access_token_ttl: Duration::from_secs(parse_u64(
                 "REDTRAIL_ACCESS_TOKEN_TTL_SECS",
                 src.get("REDTRAIL_ACCESS_TOKEN_TTL_SECS"),
@@ -356,6 +365,26 @@ mod tests {
             Settings::from_source(&Source::from_map([("REDTRAIL_ENV", "production")])).unwrap_err();
         assert!(matches!(err, ConfigError::MissingJwtSecret));
         assert!(err.to_string().contains("REDTRAIL_JWT_SECRET"));
+    }
+
+    #[test]
+    fn the_log_filter_is_a_setting_checked_at_start() {
+        let s = Settings::from_source(&Source::from_map([("RUST_LOG", "debug")])).unwrap();
+        assert_eq!(s.log_filter, "debug");
+        let s = Settings::from_source(&Source::from_map([
+            ("RUST_LOG", "debug"),
+            ("REDTRAIL_LOG", "warn,redtrail=info"),
+        ]))
+        .unwrap();
+        assert_eq!(s.log_filter, "warn,redtrail=info");
+        let err = Settings::from_source(&Source::from_map([("REDTRAIL_LOG", "=[")])).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "REDTRAIL_LOG",
+                ..
+            }
+        ));
     }
 
     #[test]

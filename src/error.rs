@@ -97,6 +97,16 @@ impl FieldIssue {
                 (None, None, Lang::Zh) => "长度不符合要求".into(),
                 (None, None, Lang::En) => "has the wrong length".into(),
             },
+            ("items", _) => match (p("min"), p("max"), lang) {
+                (Some(min), Some(max), Lang::Zh) => format!("应有 {min} 到 {max} 项"),
+                (Some(min), Some(max), Lang::En) => format!("must have {min} to {max} items"),
+                (None, Some(max), Lang::Zh) => format!("不能超过 {max} 项"),
+                (None, Some(max), Lang::En) => format!("must have at most {max} items"),
+                (Some(min), None, Lang::Zh) => format!("至少 {min} 项"),
+                (Some(min), None, Lang::En) => format!("must have at least {min} items"),
+                (None, None, Lang::Zh) => "项数不符合要求".into(),
+                (None, None, Lang::En) => "has the wrong number of items".into(),
+            },
             ("range", _) => match (p("min"), p("max"), lang) {
                 (Some(min), Some(max), Lang::Zh) => format!("应在 {min} 到 {max} 之间"),
                 (Some(min), Some(max), Lang::En) => format!("must be between {min} and {max}"),
@@ -209,9 +219,9 @@ pub enum ApiError {
     /// 404 `not_found`: absent, or outside the caller's scope.
     #[error("not found")]
     NotFound,
-    /// 405 `method_not_allowed`.
+    /// 405 `method_not_allowed`, with `Allow` listing the methods the path is served with.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: String },
     /// 409 `conflict`.
     #[error("conflict")]
     Conflict,
@@ -278,7 +288,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::OwnItem => "forbidden.own_item",
             ApiError::NotFound => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict => "conflict",
             ApiError::InviteNotFound => "invite.not_found",
             ApiError::InviteExpired => "invite.expired",
@@ -326,7 +336,7 @@ impl ApiError {
                 "You cannot decide your own case",
             ),
             ApiError::NotFound => ("资源不存在", "Not found"),
-            ApiError::MethodNotAllowed => ("不支持该请求方法", "Method not allowed"),
+            ApiError::MethodNotAllowed { .. } => ("不支持该请求方法", "Method not allowed"),
             ApiError::Conflict => ("与现有数据冲突", "This conflicts with existing data"),
             ApiError::InviteNotFound => ("邀请码不存在", "No such invite code"),
             ApiError::CheckinTooFar { .. } => (
@@ -412,6 +422,9 @@ impl ApiError {
         {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
         res.json(self.body(lang))
     }
 
@@ -461,7 +474,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::AlreadyCheckedIn => StatusCode::CONFLICT,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::WechatError => StatusCode::BAD_GATEWAY,

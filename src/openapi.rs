@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::ErrorBody;
+use crate::http::text;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,16 +59,204 @@ pub fn base() -> utoipa::openapi::OpenApi {
 }
 
 /// The full document, as `/api-docs/openapi.json` serves it.
-pub fn spec() -> utoipa::openapi::OpenApi {
+pub fn spec() -> serde_json::Value {
     let (_, api) = App::new()
         .into_utoipa_app()
         .openapi(base())
         .configure(crate::api::configure)
         .split_for_parts();
-    api
+    with_shared_rules(api)
+}
+
+/// Adds what every operation shares and no attribute says: the text rule of
+/// [`crate::http::text`] as a `pattern` on every string a request can carry (combined with
+/// the not-blank mark, `pattern = "\\S"`, where a field has it), and the 422 that rule can
+/// answer on any operation.
+fn with_shared_rules(api: utoipa::openapi::OpenApi) -> serde_json::Value {
+    use serde_json::Value;
+    use text::{NOT_BLANK_MARK, SCHEMA_CLEAN, SCHEMA_CLEAN_NOT_BLANK};
+
+    fn mark_strings(schema: &mut Value, refs: &mut Vec<String>) {
+        let Some(object) = schema.as_object_mut() else {
+            return;
+        };
+        if let Some(Value::String(r)) = object.get("$ref") {
+            refs.push(r.trim_start_matches("#/components/schemas/").to_owned());
+        }
+        let is_string = match object.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        if is_string && !object.contains_key("format") && !object.contains_key("enum") {
+            let pattern = match object.get("pattern").and_then(Value::as_str) {
+                None => Some(SCHEMA_CLEAN),
+                Some(NOT_BLANK_MARK) => Some(SCHEMA_CLEAN_NOT_BLANK),
+                Some(_) => None,
+            };
+            if let Some(pattern) = pattern {
+                object.insert("pattern".into(), pattern.into());
+            }
+        }
+        for (key, child) in object.iter_mut() {
+            match key.as_str() {
+                "properties" => child
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|m| m.values_mut())
+                    .for_each(|c| mark_strings(c, refs)),
+                "items" | "additionalProperties" => mark_strings(child, refs),
+                "oneOf" | "anyOf" | "allOf" => child
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                    .for_each(|c| mark_strings(c, refs)),
+                _ => {}
+            }
+        }
+    }
+
+    let mut doc = serde_json::to_value(&api).expect("the document serializes");
+    let mut refs = Vec::new();
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let params = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for param in params.into_iter().flatten() {
+                if let Some(schema) = param.get_mut("schema") {
+                    mark_strings(schema, &mut refs);
+                }
+            }
+            if let Some(body) =
+                operation.pointer_mut("/requestBody/content/application~1json/schema")
+            {
+                mark_strings(body, &mut refs);
+            }
+            if let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            {
+                responses.entry("422").or_insert_with(|| {
+                    serde_json::json!({
+                        "description": "`validation_failed`: the path, a query parameter or a header holds \
+                                        control characters (`details.fields` names it)",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                    })
+                });
+            }
+        }
+    }
+    hoist_descriptions(&mut doc["components"]);
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = refs.pop() {
+        if seen.insert(name.clone())
+            && let Some(schema) = doc["components"]["schemas"].get_mut(&name)
+        {
+            mark_strings(schema, &mut refs);
+        }
+    }
+    doc
+}
+
+/// utoipa puts the `///` of an optional field of a schema type on the `$ref` inside its
+/// `oneOf: [null, $ref]`, where tools don't show it; it belongs on the property.
+fn hoist_descriptions(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if !map.contains_key("description")
+                && let Some(Value::Array(choices)) = map.get_mut("oneOf")
+                && let Some(description) = choices
+                    .iter_mut()
+                    .find_map(|c| c.as_object_mut()?.remove("description"))
+            {
+                map.insert("description".into(), description);
+            }
+            map.values_mut().for_each(hoist_descriptions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(hoist_descriptions),
+        _ => {}
+    }
 }
 
 /// What `redtrail openapi` prints and `openapi/openapi.json` holds.
 pub fn spec_json() -> anyhow::Result<String> {
-    Ok(spec().to_pretty_json()? + "\n")
+    Ok(serde_json::to_string_pretty(&spec())? + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn walk<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+        out.push((at.clone(), value));
+        match value {
+            Value::Object(map) => map
+                .iter()
+                .for_each(|(k, v)| walk(v, format!("{at}/{k}"), out)),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(v, format!("{at}/{i}"), out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_ref_names_a_registered_schema() {
+        let spec = super::spec();
+        let mut all = Vec::new();
+        walk(&spec, String::new(), &mut all);
+        let missing: Vec<_> = all
+            .iter()
+            .filter_map(|(at, v)| Some((at, v.get("$ref")?.as_str()?)))
+            .filter(|(_, r)| spec.pointer(r.trim_start_matches('#')).is_none())
+            .collect();
+        assert!(missing.is_empty(), "unresolvable: {missing:?}");
+    }
+
+    #[test]
+    fn every_schema_property_is_described() {
+        let spec = super::spec();
+        let mut all = Vec::new();
+        walk(&spec["components"]["schemas"], String::new(), &mut all);
+        let bare: Vec<_> = all
+            .iter()
+            .filter(|(at, _)| at.rsplit('/').nth(1) == Some("properties"))
+            .filter(|(_, v)| v.get("description").is_none())
+            .map(|(at, _)| at)
+            .collect();
+        assert!(bare.is_empty(), "properties without a `///`: {bare:#?}");
+    }
+
+    #[test]
+    fn every_request_string_carries_the_text_rule_and_every_operation_its_422() {
+        let spec = super::spec();
+        let login = &spec["components"]["schemas"]["DevLogin"]["properties"];
+        assert_eq!(
+            login["openid"]["pattern"],
+            crate::http::text::SCHEMA_CLEAN_NOT_BLANK
+        );
+        assert_eq!(
+            login["nickname"]["pattern"],
+            crate::http::text::SCHEMA_CLEAN
+        );
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                assert!(
+                    operation["responses"].get("422").is_some(),
+                    "{method} {path} does not document 422"
+                );
+            }
+        }
+    }
 }

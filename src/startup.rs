@@ -22,7 +22,7 @@ use crate::clock::SharedClock;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
-use crate::http::{JsonLimit, Observed, metrics::Metrics, observe};
+use crate::http::{JsonLimit, KnownPaths, Observed, Tracing, metrics::Metrics, observe};
 use crate::openapi;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
@@ -74,8 +74,11 @@ impl Application {
             trusted_proxies: state.settings.trusted_proxies.clone(),
         });
         let json_limit = JsonLimit(state.settings.json_limit);
+        // Built once; each worker's registration below yields the same routes.
+        let spec = openapi::spec();
+        let known = KnownPaths::from_spec(&spec);
         let server = HttpServer::new(move || {
-            let (app, api) = App::new()
+            let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(openapi::base())
                 .app_data(state.clone())
@@ -83,18 +86,30 @@ impl Application {
                 .app_data(observed.clone())
                 .app_data(json_limit)
                 .app_data(query_config())
-                .app_data(
-                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
-                )
+                .app_data(known.clone())
+                // `/admin/sites/import` read as `/admin/sites/{id}`: 405 if another method
+                // serves the path, else 404.
+                .app_data(web::PathConfig::default().error_handler(|_, req| {
+                    match req.app_data::<KnownPaths>() {
+                        Some(known) => known.unrouted(req).into(),
+                        None => ApiError::NotFound.into(),
+                    }
+                }))
                 .configure(crate::api::configure)
                 .split_for_parts();
+            let known = known.clone();
             app.service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .external_url_unchecked("/api-docs/openapi.json", spec.clone()),
+                )
+                .default_service(web::to(move |req: actix_web::HttpRequest| {
+                    let answer = known.unrouted(&req);
+                    async move { Err::<actix_web::HttpResponse, _>(answer) }
                 }))
                 .wrap(cors(&origins))
                 .wrap(from_fn(observe))
+                .wrap(Tracing::new())
         })
         .listen(listener)?
         .shutdown_timeout(30)

@@ -1,11 +1,12 @@
-//! Logging: human-readable in development, one JSON object per line in production.
+//! Logging: human-readable in development, one JSON object per line in production. What to log
+//! comes from the settings (`REDTRAIL_LOG`), never from the environment directly.
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. `RUST_LOG` overrides the configured filter.
+/// Installs the global subscriber. `filter` was checked when the settings were read.
 pub fn init(format: LogFormat, filter: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

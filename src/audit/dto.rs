@@ -5,6 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntry {
+    /// Entry id; later entries have higher ids.
     pub id: i64,
     /// The member who did it.
     pub actor_id: i64,
@@ -14,13 +15,14 @@ pub struct AuditEntry {
     /// What it was done to, e.g. `org`, `member`, `invite`.
     #[schema(example = "member")]
     pub entity_type: String,
+    /// Id of what it was done to; 0 when the write has no single row (point rules, site imports).
     pub entity_id: i64,
-    /// A summary of the entity before the write; null for creations.
-    #[schema(value_type = Object)]
+    /// A summary of the entity before the write (an object, or a list for writes that touch
+    /// several rows, such as role grants); null for creations.
     pub before: Option<Value>,
-    /// A summary of the entity after the write.
-    #[schema(value_type = Object)]
+    /// A summary of the entity after the write, shaped like `before`; null for deletions.
     pub after: Option<Value>,
+    /// When the write happened.
     pub created_at: DateTime<Utc>,
 }
 

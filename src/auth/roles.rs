@@ -41,6 +41,7 @@ impl Role {
 /// One role with its scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoleGrant {
+    /// The role granted.
     pub role: Role,
     /// The org the role covers (with its subtree); null only for `platform_admin`.
     #[schema(example = 12)]

@@ -88,15 +88,22 @@ pub async fn read_body(
     Ok(body)
 }
 
-/// Syntax errors are 400; well-formed JSON of the wrong shape is 422 naming the field.
+/// Syntax errors are 400; well-formed JSON of the wrong shape is 422 naming the field. Fields
+/// the type does not know are ignored, and so is their text; every string it keeps is held to
+/// the text rule ([`super::text`]).
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
-    let json: serde_json::Value =
+    let mut json: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    if let Some(field) = super::text::first_unclean(&json) {
-        return Err(super::text::refuse(&field));
-    }
+    whole_numbers_as_integers(&mut json);
     let fingerprint = fingerprint(&json);
-    let value = serde_path_to_error::deserialize(json).map_err(|e| {
+    let mut ignored = Vec::new();
+    let mut note = |path: serde_ignored::Path| ignored.push(steps(&path));
+    let kept = serde_ignored::Deserializer::new(json.clone(), &mut note);
+    let value = serde_path_to_error::deserialize(kept).map_err(|e| {
+        // A body that does not fit its type: a control character anywhere is named first.
+        if let Some(field) = super::text::first_unclean(&json) {
+            return super::text::refuse(&field);
+        }
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         let path = if path == "." { String::new() } else { path };
@@ -117,7 +124,84 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
         };
         ApiError::Validation(FieldErrors::from([(field, vec![issue])]))
     })?;
+    for path in &ignored {
+        drop_at(&mut json, path);
+    }
+    if let Some(field) = super::text::first_unclean(&json) {
+        return Err(super::text::refuse(&field));
+    }
     Ok((value, fingerprint))
+}
+
+/// `602.0` is the integer 602, as JSON Schema has it; serde would refuse it for an integer
+/// field. Whole numbers within the exactly representable range become integers (an `f64`
+/// field still takes them).
+fn whole_numbers_as_integers(json: &mut serde_json::Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match json {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                *json = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// One step into a JSON value: an object key or an array index.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn steps(path: &serde_ignored::Path) -> Vec<Step> {
+    use serde_ignored::Path as P;
+    let mut out = match path {
+        P::Root => return Vec::new(),
+        P::Seq { parent, .. }
+        | P::Map { parent, .. }
+        | P::Some { parent }
+        | P::NewtypeStruct { parent }
+        | P::NewtypeVariant { parent } => steps(parent),
+    };
+    match path {
+        P::Seq { index, .. } => out.push(Step::Index(*index)),
+        P::Map { key, .. } => out.push(Step::Key(key.clone())),
+        _ => {}
+    }
+    out
+}
+
+/// Removes the object entry `path` names (anything else it names becomes `null`, so that
+/// other indices stay put): what remains holds only what the type kept.
+fn drop_at(json: &mut serde_json::Value, path: &[Step]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut at = json;
+    for step in parents {
+        let next = match (step, at) {
+            (Step::Key(k), serde_json::Value::Object(map)) => map.get_mut(k),
+            (Step::Index(i), serde_json::Value::Array(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        let Some(next) = next else { return };
+        at = next;
+    }
+    match (last, at) {
+        (Step::Key(k), serde_json::Value::Object(map)) => {
+            map.remove(k);
+        }
+        (Step::Index(i), serde_json::Value::Array(items)) if *i < items.len() => {
+            items[*i] = serde_json::Value::Null;
+        }
+        _ => {}
+    }
 }
 
 fn fingerprint(json: &serde_json::Value) -> String {

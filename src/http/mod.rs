@@ -7,8 +7,12 @@ pub mod metrics;
 mod observe;
 pub mod paging;
 pub mod responses;
+mod routing;
+mod span;
 pub mod text;
 pub mod validate;
 
 pub use json::{JsonLimit, ValidJson, read_body};
-pub use observe::{ClientIp, Observed, observe};
+pub use observe::observe;
+pub use routing::KnownPaths;
+pub use span::{ClientIp, Observed, RequestTag, Tracing};

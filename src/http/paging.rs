@@ -1,6 +1,7 @@
 //! Cursor paging, as the contract has it: `?limit=` (default 20, at most 100) and `?cursor=`;
-//! answers `{items, next_cursor}`. The cursor is opaque to clients: the last id seen.
-use base64::Engine;
+//! answers `{items, next_cursor}`. The cursor is opaque to clients: the position after which
+//! the next page starts (the last id seen, or an offset), in decimal, so that any cursor the
+//! schema allows names a position and is valid.
 use sea_orm::{ColumnTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,9 +15,25 @@ const MAX_LIMIT: u64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page: default 20; more than 100 is treated as 100.
+    #[serde(default, deserialize_with = "limit")]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub limit: Option<u64>,
-    /// `next_cursor` from the previous page.
+    /// `next_cursor` from the previous page, passed back as it came.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
+}
+
+/// A `limit` query parameter: a positive 64-bit integer (values past the page size are
+/// clamped later, as the contract says; zero and numbers past `i64` are refused, as the
+/// schema says).
+pub fn limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let limit = Option::<u64>::deserialize(d)?;
+    match limit {
+        Some(n) if n == 0 || n > i64::MAX as u64 => Err(serde::de::Error::custom(
+            "limit must be a whole number from 1 to 9223372036854775807",
+        )),
+        _ => Ok(limit),
+    }
 }
 
 impl PageQuery {
@@ -26,7 +43,7 @@ impl PageQuery {
 
     /// The position the page starts at, for lists paged by position.
     pub fn offset(&self) -> Result<u64, ApiError> {
-        self.decoded("off:").map(|o| o.unwrap_or(0).max(0) as u64)
+        self.decoded().map(|o| o.unwrap_or(0) as u64)
     }
 
     /// `query` narrowed to this page of the list ordered by `id` in `order` (`Desc`: newest
@@ -49,18 +66,18 @@ impl PageQuery {
 
     /// The id the page starts after, if any.
     pub fn after(&self) -> Result<Option<i64>, ApiError> {
-        self.decoded("id:")
+        self.decoded()
     }
 
-    fn decoded(&self, kind: &str) -> Result<Option<i64>, ApiError> {
+    fn decoded(&self) -> Result<Option<i64>, ApiError> {
         let Some(cursor) = &self.cursor else {
             return Ok(None);
         };
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix(kind).and_then(|n| n.parse().ok()))
+        let digits =
+            !cursor.is_empty() && cursor.len() <= 18 && cursor.bytes().all(|b| b.is_ascii_digit());
+        digits
+            .then(|| cursor.parse().ok())
+            .flatten()
             .map(Some)
             .ok_or_else(|| ApiError::field("cursor", FieldIssue::new("cursor")))
     }
@@ -68,6 +85,7 @@ impl PageQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
+    /// This page's items, in the list's order.
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -101,7 +119,7 @@ impl<T> Page<T> {
 
 /// For lists in computed order (nearest first): the cursor is the position.
 pub fn offset_cursor(offset: u64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("off:{offset}"))
+    offset.to_string()
 }
 
 /// Like [`cut`], for lists paged by position.
@@ -112,7 +130,7 @@ pub fn cut_offset<R>(mut rows: Vec<R>, limit: u64) -> (Vec<R>, bool) {
 }
 
 fn cursor_for(id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("id:{id}"))
+    id.to_string()
 }
 
 #[cfg(test)]

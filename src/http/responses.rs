@@ -121,14 +121,19 @@ impl utoipa::IntoParams for IdempotencyHeader {
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some(
-                    "Any string of at most 128 characters. The same member and key within 24 h replay the \
+                    "Printable ASCII (spaces allowed), at most 128 characters; anything else is 422. The same member and key within 24 h replay the \
                      first successful answer (with `Idempotent-Replayed: true`) and do nothing again; a \
                      failed attempt is not remembered; the same key with a different request is 422 \
                      `idempotency.key_reused`. The key, the work and the stored answer commit together: \
                      a duplicate sent while the first is still running waits for it and replays its \
                      answer (or, if the first failed, is processed afresh); it is never 409.",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(128))))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .max_length(Some(128))
+                        .pattern(Some("^[\t -~]*$")),
+                ))
                 .build(),
         ]
     }

@@ -6,6 +6,16 @@ use serde_json::Value;
 
 use crate::error::{ApiError, FieldIssue};
 
+/// The rule as a JSON Schema `pattern`, which the OpenAPI document puts on every string a
+/// request carries.
+pub const SCHEMA_CLEAN: &str = r"^[^\u0000-\u0008\u000B-\u001F]*$";
+/// Put `#[schema(pattern = "\\S")]` beside `custom(function = "not_blank")`: the document
+/// turns it into [`SCHEMA_CLEAN_NOT_BLANK`].
+pub const NOT_BLANK_MARK: &str = r"\S";
+/// Clean text with at least one character that is not white space.
+pub const SCHEMA_CLEAN_NOT_BLANK: &str =
+    r"^[^\u0000-\u0008\u000B-\u001F]*[^\s\u0000-\u001F][^\u0000-\u0008\u000B-\u001F]*$";
+
 fn forbidden(c: char) -> bool {
     c <= '\u{1f}' && c != '\t' && c != '\n'
 }

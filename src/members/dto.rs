@@ -47,19 +47,26 @@ impl PoliticalStatus {
 /// The org a member belongs to.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrgRef {
+    /// Org id.
     pub id: i64,
+    /// The org's name.
     pub name: String,
 }
 
 /// A member, as the member and their admins see them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Member {
+    /// Member id.
     #[schema(example = 1001)]
     pub id: i64,
+    /// The name the member chose to show; null when none is set.
     #[schema(example = "红旗")]
     pub nickname: Option<String>,
+    /// URL of the member's avatar image; null when none is set.
     pub avatar_url: Option<String>,
+    /// The member's real name; null when not given.
     pub real_name: Option<String>,
+    /// 政治面貌; null when not recorded.
     pub political_status: Option<PoliticalStatus>,
     /// 流动党员: works away from their home branch.
     pub is_mobile_member: bool,
@@ -79,15 +86,19 @@ pub struct Member {
 pub struct UpdateMe {
     /// 1–32 characters. Since 2022 WeChat gives no nickname: the member types one.
     #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
-    #[schema(example = "红旗")]
+    #[schema(example = "红旗", min_length = 1, max_length = 32, pattern = "\\S")]
     pub nickname: Option<String>,
     /// An http(s) URL of at most 512 characters.
     #[validate(length(max = 512), custom(function = "http_url"))]
-    #[schema(example = "https://example.com/avatar.png")]
+    #[schema(
+        example = "https://example.com/avatar.png",
+        max_length = 512,
+        pattern = r"^https?://[^/\s\u0000-\u001F][^\s\u0000-\u001F]*$"
+    )]
     pub avatar_url: Option<String>,
     /// 1–32 characters.
     #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
-    #[schema(example = "张三")]
+    #[schema(example = "张三", min_length = 1, max_length = 32, pattern = "\\S")]
     pub real_name: Option<String>,
 }
 
@@ -105,12 +116,17 @@ pub struct MemberFilter {
 /// PATCH by an admin: absent fields stay as they are.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct AdminUpdateMember {
+    /// The member's real name; absent or null keeps it.
     #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 32, pattern = "\\S")]
     pub real_name: Option<String>,
+    /// 政治面貌; absent or null keeps it.
     pub political_status: Option<PoliticalStatus>,
+    /// Whether the member is a mobile member (流动党员); absent or null keeps it.
     pub is_mobile_member: Option<bool>,
     /// Where a mobile member works; an empty string clears it.
     #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     pub mobile_city: Option<String>,
     /// Move the member to this org (in the caller's scope).
     pub org_id: Option<i64>,
@@ -120,13 +136,17 @@ pub struct AdminUpdateMember {
 /// replaces only the grants inside their scope; grants elsewhere are kept.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ReplaceRoles {
-    #[validate(length(max = 20))]
+    /// The new grants (repeats ignored); `[]` removes every grant in the caller's scope.
+    #[validate(length(max = 20, code = "items"))]
+    #[schema(max_items = 20)]
     pub roles: Vec<RoleGrant>,
 }
 
 /// `POST /me/phone`: the one-time code from the phone-number button (`getPhoneNumber`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PhoneCode {
+    /// The one-time code from the phone-number button's callback; it works once.
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub code: String,
 }

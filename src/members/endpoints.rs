@@ -134,14 +134,19 @@ async fn update_member(
 }
 
 /// Replace the member's granted roles. An org admin grants `volunteer` and `org_admin` within
-/// their subtree only (grants elsewhere are kept) and never `platform_admin` (403).
+/// their subtree only (grants elsewhere are kept) and never `platform_admin` (403). Nobody
+/// changes their own roles (403 `forbidden.own_item`).
 #[utoipa::path(
     tag = "admin",
     operation_id = "replace_member_roles",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Member id")),
     request_body = ReplaceRoles,
-    responses((status = 200, description = "The member with the new roles", body = Member), AdminOnly, InScope, JsonBodyErrors)
+    responses(
+        (status = 200, description = "The member with the new roles", body = Member),
+        AdminOnly, InScope, JsonBodyErrors,
+        (status = 403, description = "`forbidden`: not an admin, or granting `platform_admin` without being one; `forbidden.own_item`: one's own roles", body = crate::error::ErrorBody),
+    )
 )]
 #[put("/admin/members/{id}/roles")]
 async fn replace_roles(

@@ -345,6 +345,10 @@ pub async fn replace_roles(
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
     let (actor, scope) = (admin.member_id, &admin.scope);
+    if member_id == actor {
+        // Nobody grants themselves roles, or takes away the last platform admin by mistake.
+        return Err(ApiError::OwnItem);
+    }
     check_grants(scope, &grants)?;
     grants.sort_by_key(|g| (g.role.as_str(), g.org_id));
     grants.dedup();

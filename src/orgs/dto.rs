@@ -47,28 +47,49 @@ impl OrgKind {
 /// 一企一档: the enterprise behind a `party_org`.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 pub struct Enterprise {
+    /// The enterprise's registered name.
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
-    #[schema(example = "某某网络科技有限公司")]
+    #[schema(
+        example = "某某网络科技有限公司",
+        min_length = 1,
+        max_length = 128,
+        pattern = "\\S"
+    )]
     pub name: String,
     /// 统一社会信用代码: 18 characters.
     #[validate(length(min = 18, max = 18))]
+    #[schema(min_length = 18, max_length = 18)]
     pub credit_code: Option<String>,
+    /// Number of staff.
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub staff_count: Option<i32>,
+    /// Name of the enterprise's contact person.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub contact_name: Option<String>,
+    /// Phone number of the contact person.
     #[validate(length(min = 5, max = 20))]
+    #[schema(min_length = 5, max_length = 20)]
     pub contact_phone: Option<String>,
     /// Administrative region, e.g. 北京市朝阳区.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub region: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateOrg {
+    /// The org's name; surrounding spaces are trimmed.
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
-    #[schema(example = "第一党支部")]
+    #[schema(
+        example = "第一党支部",
+        min_length = 1,
+        max_length = 128,
+        pattern = "\\S"
+    )]
     pub name: String,
+    /// Its level in the tree; it cannot be changed later.
     pub kind: OrgKind,
     /// Required except for an `industry_committee`, which is a root; must be of a higher kind.
     pub parent_id: Option<i64>,
@@ -80,7 +101,9 @@ pub struct CreateOrg {
 /// PATCH: absent fields stay as they are.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateOrg {
+    /// New name; absent or null keeps it.
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub name: Option<String>,
     /// Move the org, with its whole subtree, under another parent.
     pub parent_id: Option<i64>,
@@ -91,14 +114,21 @@ pub struct UpdateOrg {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Org {
+    /// Org id.
     pub id: i64,
+    /// The org's name.
     pub name: String,
+    /// Its level in the tree.
     pub kind: OrgKind,
+    /// The org directly above; null for a root (an `industry_committee`).
     pub parent_id: Option<i64>,
     /// 0 for a root.
     pub depth: i32,
+    /// The enterprise record (一企一档); null unless a `party_org` has one.
     pub enterprise: Option<Enterprise>,
+    /// When the org was created.
     pub created_at: DateTime<Utc>,
+    /// When the org was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -116,7 +146,7 @@ pub struct OrgFilter {
 pub struct CreateInvite {
     /// How many members may join with the code.
     #[validate(range(min = 1, max = 10_000))]
-    #[schema(example = 50)]
+    #[schema(example = 50, minimum = 1, maximum = 10_000)]
     pub max_uses: i32,
     /// When the code stops working; in the future, at most a year ahead.
     pub expires_at: DateTime<Utc>,
@@ -124,14 +154,20 @@ pub struct CreateInvite {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Invite {
+    /// Invite id.
     pub id: i64,
+    /// The org members join with this code.
     pub org_id: i64,
     /// At most 32 characters, so it fits a mini-program QR code's `scene`.
     #[schema(example = "K7QMZ2XWP9RT4HNA")]
     pub code: String,
+    /// How many members may join with the code.
     pub max_uses: i32,
+    /// How many members have joined with it so far.
     pub used_count: i32,
+    /// When the code stops working.
     pub expires_at: DateTime<Utc>,
+    /// When the code was created.
     pub created_at: DateTime<Utc>,
     /// Set once the code is revoked; a revoked code joins no one.
     pub revoked_at: Option<DateTime<Utc>>,
@@ -139,7 +175,8 @@ pub struct Invite {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct JoinOrg {
+    /// An invite code; case and surrounding spaces are ignored.
     #[validate(length(min = 1, max = 32))]
-    #[schema(example = "K7QMZ2XWP9RT4HNA")]
+    #[schema(example = "K7QMZ2XWP9RT4HNA", min_length = 1, max_length = 32)]
     pub code: String,
 }

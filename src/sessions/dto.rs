@@ -11,7 +11,12 @@ use crate::members::dto::Member;
 pub struct WechatLogin {
     /// The one-time code from `wx.login`.
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
-    #[schema(example = "0a3Xyz000abcDEF1gHI2jkl3mNO4Xyz0")]
+    #[schema(
+        example = "0a3Xyz000abcDEF1gHI2jkl3mNO4Xyz0",
+        min_length = 1,
+        max_length = 128,
+        pattern = "\\S"
+    )]
     pub code: String,
 }
 
@@ -19,16 +24,23 @@ pub struct WechatLogin {
 pub struct DevLogin {
     /// Any openid; the member is created on first use.
     #[validate(length(min = 1, max = 64), custom(function = "not_blank"))]
-    #[schema(example = "dev-openid-1")]
+    #[schema(
+        example = "dev-openid-1",
+        min_length = 1,
+        max_length = 64,
+        pattern = "\\S"
+    )]
     pub openid: String,
     /// Set on the member when it is created.
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub nickname: Option<String>,
 }
 
 // Secrets are validated by hand: validator's derive would copy the value into the error.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AdminLogin {
+    /// The admin account's username; case and surrounding spaces are ignored.
     #[schema(example = "admin", min_length = 1, max_length = 64)]
     pub username: String,
     /// Never logged: `Debug` prints `[REDACTED]`.
@@ -58,6 +70,7 @@ impl Validate for AdminLogin {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh; each works once.
     #[schema(value_type = String, min_length = 1, max_length = 128)]
     pub refresh_token: SecretString,
 }
@@ -94,6 +107,7 @@ pub struct TokenPair {
     /// Seconds until the refresh token expires, if unused.
     #[schema(example = 2592000)]
     pub refresh_expires_in: u64,
+    /// The member now logged in.
     pub member: Member,
 }
 

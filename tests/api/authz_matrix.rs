@@ -292,6 +292,18 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             json!({"points": 100, "reason": "自己加分"}),
             &root,
         ),
+        (
+            M::PUT,
+            format!("/api/v1/admin/members/{}/roles", admin_a.member_id),
+            json!({"roles": [{"role": "org_admin", "org_id": a}]}),
+            &admin_a,
+        ),
+        (
+            M::PUT,
+            format!("/api/v1/admin/members/{}/roles", root.member_id),
+            json!({"roles": []}),
+            &root,
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, who) in own_cases {

@@ -98,6 +98,127 @@ async fn unknown_paths_are_404_not_found_as_json() {
 }
 
 #[tokio::test]
+async fn a_known_path_with_the_wrong_method_is_405_with_allow() {
+    let app = spawn_app().await;
+    let member = app.dev_login("o-405").await;
+    let res = app
+        .client
+        .patch(app.url("/api/v1/me"))
+        .bearer_auth(&member.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET, PUT");
+    assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+
+    // `import` is not an `{id}`: the literal path's own methods are the answer.
+    let root = app.platform_admin().await;
+    let res = app
+        .client
+        .patch(app.url("/api/v1/admin/sites/import"))
+        .bearer_auth(&root.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    let body = assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    assert!(body["message"].is_string());
+
+    // A path parameter that does not parse names nothing: 404 for a method the path has.
+    assert_error(
+        app.get("/api/v1/sites/not-a-number", Some(&member.access_token))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .client
+        .delete(app.url("/api/v1/sites/1"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET");
+    let body = assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    assert_eq!(body["message"], "Method not allowed");
+}
+
+#[tokio::test]
+async fn a_body_is_read_as_its_type_reads_it() {
+    let app = spawn_app().await;
+    // Fields the type does not know are ignored, text rule and all; known ones are not.
+    let res = app
+        .post(
+            "/api/v1/auth/dev-login",
+            &json!({"openid": "o-extra", "x\u{1}": "\u{0}", "extra": ["\u{7}"]}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/auth/dev-login",
+            &json!({"openid": "o-\u{1}", "extra": 1}),
+            None,
+        )
+        .await;
+    let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(body["details"]["fields"]["openid"].is_array(), "{body}");
+
+    // 20.0 is the integer 20, as JSON Schema has it.
+    let root = app.platform_admin().await;
+    let res = app
+        .put(
+            "/api/v1/admin/point-rules/checkin",
+            &json!({"points": 20.0, "daily_cap": 40.0, "weekly_cap": null}),
+            Some(&root.access_token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rule: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(rule["points"], 20);
+    let res = app
+        .put(
+            "/api/v1/admin/point-rules/checkin",
+            &json!({"points": 20.5, "daily_cap": 40, "weekly_cap": null}),
+            Some(&root.access_token),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn list_limits_and_cursors_are_what_the_schema_says() {
+    let app = spawn_app().await;
+    let member = app.dev_login("o-paging").await;
+    let t = Some(member.access_token.as_str());
+    for query in [
+        "limit=0",
+        "limit=9223372036854775808",
+        "limit=-1",
+        "cursor=abc",
+        "cursor=",
+    ] {
+        let res = app
+            .get(&format!("/api/v1/me/points/ledger?{query}"), t)
+            .await;
+        assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    }
+    for query in [
+        "limit=1",
+        "limit=9223372036854775807",
+        "cursor=0",
+        "cursor=999999999999999999",
+    ] {
+        let res = app
+            .get(&format!("/api/v1/me/points/ledger?{query}"), t)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{query}");
+    }
+}
+
+#[tokio::test]
 async fn dev_login_does_not_exist_unless_enabled() {
     let app = spawn_app_with(vec![("REDTRAIL_DEV_LOGIN", "false".into())]).await;
     let res = app
