@@ -1,6 +1,7 @@
 //! The one error type of the API. Every variant has a stable `code` and a documented status; the
 //! body is `{"code", "message", "details"}` with the message in Chinese, or English when the
-//! caller's `Accept-Language` prefers it (see [`crate::http::observe`]).
+//! caller's `Accept-Language` prefers it (see [`crate::http::observe`]). The messages are data:
+//! `locales/zh.yml` and `locales/en.yml`, keyed by the code.
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -19,6 +20,20 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The locale file this language's messages are in (`locales/<tag>.yml`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The message under `key` in this language, if the locale file has it.
+    pub fn lookup(self, key: &str) -> Option<String> {
+        let text = rust_i18n::t!(key, locale = self.tag());
+        (text != key && !text.ends_with(key)).then(|| text.into_owned())
+    }
+
     /// Chinese unless the caller's most preferred language is English.
     pub fn from_accept_language(header: Option<&str>) -> Self {
         let Some(header) = header else {
@@ -76,100 +91,29 @@ impl FieldIssue {
         self
     }
 
+    /// The message of `field.<code>` in `lang` (`field.<code>.min_max` and the like when the
+    /// issue has `min`/`max`), its `%{param}`s filled in.
     fn message(&self, lang: Lang) -> String {
-        let p = |k: &str| {
+        let param = |k: &str| {
             self.params
                 .get(k)
                 .map(|v| v.to_string().trim_matches('"').to_owned())
         };
-        match (self.code.as_ref(), lang) {
-            ("required", Lang::Zh) => "必填".into(),
-            ("required", Lang::En) => "is required".into(),
-            ("length", _) => match (p("min"), p("max"), lang) {
-                (Some(min), Some(max), Lang::Zh) => format!("长度应在 {min} 到 {max} 个字符之间"),
-                (Some(min), Some(max), Lang::En) => {
-                    format!("must be {min} to {max} characters long")
-                }
-                (None, Some(max), Lang::Zh) => format!("长度不能超过 {max} 个字符"),
-                (None, Some(max), Lang::En) => format!("must be at most {max} characters long"),
-                (Some(min), None, Lang::Zh) => format!("长度至少 {min} 个字符"),
-                (Some(min), None, Lang::En) => format!("must be at least {min} characters long"),
-                (None, None, Lang::Zh) => "长度不符合要求".into(),
-                (None, None, Lang::En) => "has the wrong length".into(),
-            },
-            ("items", _) => match (p("min"), p("max"), lang) {
-                (Some(min), Some(max), Lang::Zh) => format!("应有 {min} 到 {max} 项"),
-                (Some(min), Some(max), Lang::En) => format!("must have {min} to {max} items"),
-                (None, Some(max), Lang::Zh) => format!("不能超过 {max} 项"),
-                (None, Some(max), Lang::En) => format!("must have at most {max} items"),
-                (Some(min), None, Lang::Zh) => format!("至少 {min} 项"),
-                (Some(min), None, Lang::En) => format!("must have at least {min} items"),
-                (None, None, Lang::Zh) => "项数不符合要求".into(),
-                (None, None, Lang::En) => "has the wrong number of items".into(),
-            },
-            ("range", _) => match (p("min"), p("max"), lang) {
-                (Some(min), Some(max), Lang::Zh) => format!("应在 {min} 到 {max} 之间"),
-                (Some(min), Some(max), Lang::En) => format!("must be between {min} and {max}"),
-                (_, _, Lang::Zh) => "超出允许范围".into(),
-                (_, _, Lang::En) => "is out of range".into(),
-            },
-            ("url", Lang::Zh) => "须为有效的 http(s) 链接".into(),
-            ("url", Lang::En) => "must be a valid http(s) URL".into(),
-            ("blank", Lang::Zh) => "不能为空白".into(),
-            ("blank", Lang::En) => "must not be blank".into(),
-            ("parent_kind", Lang::Zh) => "上级组织的类别须高于本组织".into(),
-            ("parent_kind", Lang::En) => "the parent must be of a higher kind".into(),
-            ("parent_required", Lang::Zh) => "只有行业党委可以没有上级组织".into(),
-            ("parent_required", Lang::En) => "only an industry committee may have no parent".into(),
-            ("cycle", Lang::Zh) => "不能移动到自身或下级组织之下".into(),
-            ("cycle", Lang::En) => "an org cannot move under itself or its descendants".into(),
-            ("party_org_only", Lang::Zh) => "只有企业党组织有企业档案".into(),
-            ("party_org_only", Lang::En) => "only a party_org has an enterprise record".into(),
-            ("future", Lang::Zh) => "须为一年内的未来时间".into(),
-            ("future", Lang::En) => "must be in the future, at most a year ahead".into(),
-            ("org_required", Lang::Zh) => "此角色须指定组织".into(),
-            ("org_required", Lang::En) => "this role needs an org_id".into(),
-            ("no_org", Lang::Zh) => "平台管理员角色不属于任何组织".into(),
-            ("no_org", Lang::En) => "platform_admin takes no org_id".into(),
-            ("wechat_code", Lang::Zh) => "授权码无效或已使用，请重新授权".into(),
-            ("wechat_code", Lang::En) => {
-                "the code is invalid or was already used; ask again".into()
-            }
-            ("non_zero", Lang::Zh) => "不能为 0".into(),
-            ("non_zero", Lang::En) => "must not be 0".into(),
-            ("coordinates", Lang::Zh) => "lat 与 lng 须同时给出且在有效范围内".into(),
-            ("coordinates", Lang::En) => "lat and lng go together, within range".into(),
-            ("captured_window", Lang::Zh) => "须在过去 24 小时内，且不晚于现在 5 分钟".into(),
-            ("captured_window", Lang::En) => {
-                "must be within the last 24 hours and at most 5 minutes ahead".into()
-            }
-            ("duplicate", Lang::Zh) => "不能重复".into(),
-            ("duplicate", Lang::En) => "must not repeat".into(),
-            ("after_start", Lang::Zh) => "须晚于开始时间".into(),
-            ("after_start", Lang::En) => "must be after the start".into(),
-            ("idempotency_key", Lang::Zh) => "须为不超过 128 个字符的可见 ASCII 字符串".into(),
-            ("idempotency_key", Lang::En) => "must be visible ASCII, at most 128 characters".into(),
-            ("year_range", Lang::Zh) => "年份须在 1970 到 9999 之间".into(),
-            ("year_range", Lang::En) => "must be in the years 1970 to 9999".into(),
-            ("cursor", Lang::Zh) => "分页游标无效".into(),
-            ("cursor", Lang::En) => "is not a cursor this API gave out".into(),
-            ("username", Lang::Zh) => "须为 3 到 32 个小写字母、数字或 ._-".into(),
-            ("username", Lang::En) => {
-                "must be 3 to 32 lowercase letters, digits, '.', '_' or '-'".into()
-            }
-            ("control_characters", Lang::Zh) => "不能包含控制字符（如 NUL）".into(),
-            ("control_characters", Lang::En) => {
-                "must not contain control characters such as NUL (tab and newline are allowed)"
-                    .into()
-            }
-            ("invalid_type", Lang::Zh) => "类型或格式不正确".into(),
-            ("invalid_type", Lang::En) => match p("reason") {
-                Some(reason) => format!("has the wrong type or format: {reason}"),
-                None => "has the wrong type or format".into(),
-            },
-            (_, Lang::Zh) => "无效".into(),
-            (_, Lang::En) => "is invalid".into(),
-        }
+        let bounds = match (param("min"), param("max")) {
+            (Some(_), Some(_)) => Some("min_max"),
+            (None, Some(_)) => Some("max"),
+            (Some(_), None) => Some("min"),
+            (None, None) => None,
+        };
+        let base = format!("field.{}", self.code);
+        let template = bounds
+            .and_then(|b| lang.lookup(&format!("{base}.{b}")))
+            .or_else(|| lang.lookup(&base))
+            .or_else(|| lang.lookup("field.invalid"))
+            .unwrap_or_default();
+        self.params.keys().fold(template, |text, k| {
+            text.replace(&format!("%{{{k}}}"), &param(k).unwrap_or_default())
+        })
     }
 }
 
@@ -305,81 +249,19 @@ impl ApiError {
         }
     }
 
-    fn message(&self, lang: Lang) -> &'static str {
-        let (zh, en) = match self {
-            ApiError::BadRequest(_) => ("请求格式不正确", "The request is malformed"),
-            ApiError::PayloadTooLarge { .. } => ("请求内容过大", "The request body is too large"),
-            ApiError::TooManyRows { .. } => (
-                "文件行数超过单次导入上限，请分批导入",
-                "The file has more rows than one import takes; split it",
-            ),
-            ApiError::UnsupportedMediaType => (
-                "请求内容须为 JSON（Content-Type: application/json）",
-                "The request body must be JSON (Content-Type: application/json)",
-            ),
-            ApiError::Validation(_) | ApiError::RowErrors { .. } => {
-                ("提交的内容有误", "Some fields are invalid")
-            }
-            ApiError::AuthRequired => ("请先登录", "Login required"),
-            ApiError::InvalidToken => (
-                "登录已失效，请重新登录",
-                "The token is invalid or has expired",
-            ),
-            ApiError::InvalidCode => (
-                "微信登录凭证无效或已被使用，请重新登录",
-                "The WeChat login code is invalid or was already used",
-            ),
-            ApiError::BadCredentials => ("用户名或密码错误", "Wrong username or password"),
-            ApiError::Forbidden => ("无权执行此操作", "You are not allowed to do this"),
-            ApiError::OwnItem => (
-                "不能审核或调整与自己有关的事项",
-                "You cannot decide your own case",
-            ),
-            ApiError::NotFound => ("资源不存在", "Not found"),
-            ApiError::MethodNotAllowed { .. } => ("不支持该请求方法", "Method not allowed"),
-            ApiError::Conflict => ("与现有数据冲突", "This conflicts with existing data"),
-            ApiError::InviteNotFound => ("邀请码不存在", "No such invite code"),
-            ApiError::CheckinTooFar { .. } => (
-                "距离遗址太远，请走近后再打卡",
-                "Too far from the site; move closer and try again",
-            ),
-            ApiError::AlreadyCheckedIn => {
-                ("今天已在这里打过卡了", "You already checked in here today")
-            }
-            ApiError::IdempotencyKeyReused => (
-                "该幂等键已用于另一个请求",
-                "This Idempotency-Key was used with a different request",
-            ),
-            ApiError::InviteExpired => ("邀请码已过期", "The invite code has expired"),
-            ApiError::InviteUsedUp => ("邀请码已达使用上限", "The invite code has been used up"),
-            ApiError::AlreadyInOrg => (
-                "你已加入组织，请先退出当前组织",
-                "You already belong to an organisation; leave it first",
-            ),
-            ApiError::RateLimited { .. } => (
-                "操作过于频繁，请稍后再试",
-                "Too many requests; try again later",
-            ),
-            ApiError::WechatError => (
-                "微信服务返回错误，请稍后重试",
-                "WeChat returned an error; try again later",
-            ),
-            ApiError::WechatUnavailable => (
-                "微信服务暂时不可用，请稍后重试",
-                "WeChat is unavailable; try again later",
-            ),
-            ApiError::ServiceUnavailable | ApiError::Busy { .. } => (
-                "服务暂时不可用，请稍后重试",
-                "The service is unavailable; try again later",
-            ),
-            ApiError::Database(_) | ApiError::Internal(_) => {
-                ("服务器内部错误", "Internal server error")
-            }
-        };
-        match lang {
-            Lang::Zh => zh,
-            Lang::En => en,
+    /// The key of this error's message in the locale files: `error.<code>`, or a more
+    /// particular one where one code has several messages.
+    pub fn message_key(&self) -> Cow<'static, str> {
+        match self {
+            ApiError::TooManyRows { .. } => "error.payload_too_large.rows".into(),
+            other => format!("error.{}", other.code()).into(),
         }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        lang.lookup(&self.message_key())
+            .or_else(|| lang.lookup("error.internal"))
+            .unwrap_or_default()
     }
 
     fn details(&self, lang: Lang) -> Value {
@@ -409,7 +291,7 @@ impl ApiError {
     pub fn body(&self, lang: Lang) -> ErrorBody {
         ErrorBody {
             code: self.code().to_owned(),
-            message: self.message(lang).to_owned(),
+            message: self.message(lang),
             details: self.details(lang),
         }
     }
@@ -540,6 +422,113 @@ fn collect_validation(errors: &validator::ValidationErrors, prefix: &str, out: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The string literals that follow `marker` in `text`.
+    fn literals_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.match_indices(marker)
+            .filter_map(|(at, _)| text[at + marker.len()..].split('"').next())
+            .collect()
+    }
+
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Tests name codes that do not exist, on purpose.
+                    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    out.push((path, code.to_owned()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut out,
+        );
+        out
+    }
+
+    fn locale_keys(tag: &str) -> std::collections::BTreeSet<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(format!("{tag}.yml"));
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with('_'))
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k.trim().to_owned()))
+            .collect()
+    }
+
+    /// Every code the code base can answer with, found in its source: the `ApiError` codes
+    /// and message keys, and every field-issue code (`FieldIssue::new`, `ValidationError::new`,
+    /// `code = ` in a validate attribute, and the validator's own `length` and `range`).
+    #[test]
+    fn every_code_has_a_message_in_both_languages() {
+        let this = include_str!("error.rs")
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap();
+        let codes_fn = &this[this.find("pub fn code(&self)").unwrap()..];
+        let codes_fn = &codes_fn[..codes_fn.find("\n    }\n").unwrap()];
+        let mut keys: Vec<String> = literals_after(codes_fn, "=> \"")
+            .into_iter()
+            .map(|code| format!("error.{code}"))
+            .collect();
+        keys.extend(
+            literals_after(this, "\"error.")
+                .into_iter()
+                .map(|k| format!("error.{k}")),
+        );
+        keys.retain(|k| k != "error." && !k.contains('{'));
+        let mut fields = vec!["invalid".to_owned(), "required".to_owned()];
+        for (_, text) in sources() {
+            for marker in ["FieldIssue::new(\"", "ValidationError::new(\"", "code = \""] {
+                fields.extend(literals_after(&text, marker).into_iter().map(str::to_owned));
+            }
+            for builtin in ["length", "range"] {
+                if text.contains(&format!("#[validate({builtin}("))
+                    || text.contains(&format!(", {builtin}("))
+                {
+                    fields.push(builtin.to_owned());
+                }
+            }
+        }
+        keys.extend(fields.iter().map(|code| format!("field.{code}")));
+        assert!(keys.len() > 40, "found only {} codes: {keys:?}", keys.len());
+        for lang in [Lang::Zh, Lang::En] {
+            let missing: Vec<_> = keys.iter().filter(|k| lang.lookup(k).is_none()).collect();
+            assert!(
+                missing.is_empty(),
+                "{} has no message for {missing:?}",
+                lang.tag()
+            );
+        }
+        let (zh, en) = (locale_keys("zh"), locale_keys("en"));
+        assert_eq!(
+            zh.symmetric_difference(&en).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "keys in only one language"
+        );
+    }
+
+    #[test]
+    fn messages_fill_in_their_parameters() {
+        let issue = FieldIssue::new("length").with("min", 1).with("max", 32);
+        assert_eq!(issue.message(Lang::Zh), "长度应在 1 到 32 个字符之间");
+        assert_eq!(issue.message(Lang::En), "must be 1 to 32 characters long");
+        let issue = FieldIssue::new("range").with("min", 20);
+        assert_eq!(issue.message(Lang::En), "is out of range");
+        assert_eq!(FieldIssue::new("no_such_code").message(Lang::Zh), "无效");
+        assert_eq!(
+            ApiError::TooManyRows { max_rows: 1 }.body(Lang::En).message,
+            "The file has more rows than one import takes; split it"
+        );
+    }
 
     #[test]
     fn english_only_when_it_is_the_callers_first_choice() {

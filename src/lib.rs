@@ -2,6 +2,9 @@
 //!
 //! Each capability is a folder with `endpoints.rs` (handlers and their OpenAPI), `service.rs`
 //! (rules and queries) and `dto.rs` (request and response types).
+// Error messages, one file per language (`locales/zh.yml`, `locales/en.yml`), built in.
+rust_i18n::i18n!("locales", fallback = "zh");
+
 pub mod api;
 pub mod audit;
 pub mod auth;
