@@ -76,7 +76,10 @@ impl Application {
         let json_limit = JsonLimit(state.settings.json_limit);
         // Built once; each worker's registration below yields the same routes.
         let spec = openapi::spec();
-        let known = KnownPaths::from_spec(&spec);
+        let mut known = KnownPaths::from_spec(&spec);
+        if !state.settings.dev_login {
+            known = known.without("/api/v1/auth/dev-login");
+        }
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()

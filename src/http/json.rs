@@ -90,14 +90,15 @@ pub async fn read_body(
 
 /// Syntax errors are 400; well-formed JSON of the wrong shape is 422 naming the field. Fields
 /// the type does not know are ignored, and so is their text; every string it keeps is held to
-/// the text rule ([`super::text`]).
+/// the text rule ([`super::text`]). Request types hold no enum variants with fields: serde_ignored
+/// would name a field ignored inside one by the variant's parent.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
     let mut json: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     whole_numbers_as_integers(&mut json);
     let fingerprint = fingerprint(&json);
     let mut ignored = Vec::new();
-    let mut note = |path: serde_ignored::Path| ignored.push(steps(&path));
+    let mut note = |path: serde_ignored::Path| ignored.extend(steps(&path));
     let kept = serde_ignored::Deserializer::new(json.clone(), &mut note);
     let value = serde_path_to_error::deserialize(kept).map_err(|e| {
         // A body that does not fit its type: a control character anywhere is named first.
@@ -159,22 +160,25 @@ enum Step {
     Index(usize),
 }
 
-fn steps(path: &serde_ignored::Path) -> Vec<Step> {
+/// The steps to an ignored value, or `None` (keep it, text rule and all) when the path runs
+/// through an enum variant: serde_ignored names those by their parent, so the steps could
+/// point at the kept variant instead of the ignored field inside it.
+fn steps(path: &serde_ignored::Path) -> Option<Vec<Step>> {
     use serde_ignored::Path as P;
     let mut out = match path {
-        P::Root => return Vec::new(),
+        P::Root => return Some(Vec::new()),
+        P::NewtypeVariant { .. } => return None,
         P::Seq { parent, .. }
         | P::Map { parent, .. }
         | P::Some { parent }
-        | P::NewtypeStruct { parent }
-        | P::NewtypeVariant { parent } => steps(parent),
+        | P::NewtypeStruct { parent } => steps(parent)?,
     };
     match path {
         P::Seq { index, .. } => out.push(Step::Index(*index)),
         P::Map { key, .. } => out.push(Step::Key(key.clone())),
         _ => {}
     }
-    out
+    Some(out)
 }
 
 /// Removes the object entry `path` names (anything else it names becomes `null`, so that

@@ -34,6 +34,17 @@ impl KnownPaths {
         KnownPaths(std::sync::Arc::new(paths))
     }
 
+    /// The same, without `template` (a route switched off by configuration looks absent).
+    pub fn without(self, template: &str) -> Self {
+        let paths = self
+            .0
+            .iter()
+            .filter(|(def, _)| def.pattern() != Some(template))
+            .cloned()
+            .collect();
+        KnownPaths(std::sync::Arc::new(paths))
+    }
+
     /// The methods `path` is served with, if any route matches it. A literal path beats a
     /// template (`/admin/sites/import` is not `/admin/sites/{id}`).
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {

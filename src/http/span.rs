@@ -107,7 +107,12 @@ impl actix_web::FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let ip = req.extensions().get::<ClientIp>().and_then(|c| c.0);
+        // Without the span (a test app, a changed stack) the peer still counts: limits by IP
+        // must not fail open.
+        let ip = match req.extensions().get::<ClientIp>() {
+            Some(judged) => judged.0,
+            None => req.peer_addr().map(|a| a.ip()),
+        };
         std::future::ready(Ok(ClientIp(ip)))
     }
 }

@@ -346,7 +346,7 @@ pub async fn replace_roles(
 ) -> Result<Member, ApiError> {
     let (actor, scope) = (admin.member_id, &admin.scope);
     if member_id == actor {
-        // Nobody grants themselves roles, or takes away the last platform admin by mistake.
+        // Nobody grants themselves roles or takes their own away.
         return Err(ApiError::OwnItem);
     }
     check_grants(scope, &grants)?;

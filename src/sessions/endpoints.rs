@@ -63,11 +63,9 @@ async fn wechat_login(
 #[post("/auth/dev-login")]
 async fn dev_login(
     state: web::Data<AppState>,
+    _enabled: DevLoginEnabled,
     body: ValidJson<DevLogin>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    if !state.settings.dev_login {
-        return Err(ApiError::NotFound);
-    }
     let body = body.into_inner();
     let pair = service::dev_login(
         &state.db,
@@ -164,4 +162,25 @@ async fn logout(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Extracted only when dev login is enabled; otherwise 404 before the body is read, so the
+/// route answers like a path that does not exist (startup also leaves it out of the paths
+/// that answer 405).
+struct DevLoginEnabled;
+
+impl actix_web::FromRequest for DevLoginEnabled {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let enabled = req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|s| s.settings.dev_login);
+        std::future::ready(if enabled {
+            Ok(DevLoginEnabled)
+        } else {
+            Err(ApiError::NotFound)
+        })
+    }
 }

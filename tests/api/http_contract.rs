@@ -235,6 +235,18 @@ async fn dev_login_does_not_exist_unless_enabled() {
         body, unknown,
         "indistinguishable from a path that does not exist"
     );
+    // Nor with another method or a body it would refuse.
+    let res = app.get("/api/v1/auth/dev-login", None).await;
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/dev-login"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
 }
 
 #[tokio::test]
