@@ -8,15 +8,16 @@ use sea_orm::{
 
 use crate::db::insert_unless_duplicate;
 use crate::error::ApiError;
-use crate::points::dto::Source;
 
 use super::dto::{EarnedBadge, MyBadges};
 
 /// What a badge asks for.
 #[derive(Debug, Clone, Copy)]
 pub enum Rule {
-    /// At least `n` payouts (capped ones included: the event happened) from `source`.
-    Payouts { source: Source, n: u64 },
+    /// At least `n` payouts (capped ones included: the event happened) from `source`, a
+    /// ledger source as stored (`points::dto::Source::as_str`; badges sit below points, which
+    /// calls them, so they name sources by their stored value).
+    Payouts { source: &'static str, n: u64 },
     /// An all-time total of at least this many points.
     Total(i32),
     /// A reading streak of at least this many days.
@@ -36,7 +37,7 @@ pub const CATALOGUE: [Badge; 10] = [
         name: "初次打卡",
         description: "第一次在红色遗址打卡",
         rule: Rule::Payouts {
-            source: Source::Checkin,
+            source: "checkin",
             n: 1,
         },
     },
@@ -45,7 +46,7 @@ pub const CATALOGUE: [Badge; 10] = [
         name: "红色足迹",
         description: "累计打卡 10 次",
         rule: Rule::Payouts {
-            source: Source::Checkin,
+            source: "checkin",
             n: 10,
         },
     },
@@ -54,7 +55,7 @@ pub const CATALOGUE: [Badge; 10] = [
         name: "首条路线",
         description: "完成第一条徒步路线",
         rule: Rule::Payouts {
-            source: Source::Route,
+            source: "route",
             n: 1,
         },
     },
@@ -63,7 +64,7 @@ pub const CATALOGUE: [Badge; 10] = [
         name: "初露锋芒",
         description: "第一篇投稿通过审核",
         rule: Rule::Payouts {
-            source: Source::Submission,
+            source: "submission",
             n: 1,
         },
     },
@@ -102,7 +103,7 @@ pub const CATALOGUE: [Badge; 10] = [
         name: "志愿先锋",
         description: "第一次志愿服务记录通过审核",
         rule: Rule::Payouts {
-            source: Source::VolunteerService,
+            source: "volunteer_service",
             n: 1,
         },
     },
@@ -142,7 +143,7 @@ async fn held(tx: &DatabaseTransaction, member_id: i64) -> Result<Vec<String>, A
 pub async fn after_payout(
     tx: &DatabaseTransaction,
     member_id: i64,
-    source: Source,
+    source: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<&'static str>, ApiError> {
     let held = held(tx, member_id).await?;
@@ -159,7 +160,7 @@ pub async fn after_payout(
                     payouts = Some(
                         points_ledger::Entity::find()
                             .filter(points_ledger::Column::MemberId.eq(member_id))
-                            .filter(points_ledger::Column::Source.eq(source.as_str()))
+                            .filter(points_ledger::Column::Source.eq(source))
                             .count(tx)
                             .await?,
                     );

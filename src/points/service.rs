@@ -157,7 +157,8 @@ pub async fn award(
         }
     }
     let badges =
-        crate::badges::service::after_payout(tx, payout.member_id, payout.source, now).await?;
+        crate::badges::service::after_payout(tx, payout.member_id, payout.source.as_str(), now)
+            .await?;
     Ok(Awarded {
         points: pay,
         capped,
@@ -683,6 +684,20 @@ pub async fn org_leaderboard(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_badge_watches_a_source_that_pays() {
+        use crate::badges::service::{CATALOGUE, Rule};
+        for badge in &CATALOGUE {
+            if let Rule::Payouts { source, .. } = badge.rule {
+                assert!(
+                    Source::ALL.iter().any(|s| s.as_str() == source),
+                    "{} watches {source:?}, which no payout is",
+                    badge.code
+                );
+            }
+        }
+    }
 
     #[test]
     fn ties_share_a_rank_and_the_next_rank_skips() {
