@@ -18,6 +18,8 @@ use crate::http::text;
                        `Accept-Language` prefers English. Every response carries `x-request-id`."
     ),
     modifiers(&BearerAuth),
+    // Every operation needs a bearer token unless it says `security(())` (logins, ops).
+    security(("bearer" = [])),
     components(schemas(ErrorBody)),
     tags(
         (name = "auth", description = "Logging in and tokens"),

@@ -22,3 +22,10 @@ pub struct AppState {
     /// Admin-login password checks: how many at once, and how many per client IP.
     pub admin_login: AdminLoginLimits,
 }
+
+impl AppState {
+    /// The current instant, from the clock (tests move it).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -18,7 +18,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "admin",
     operation_id = "list_audit_log",
-    security(("bearer" = [])),
     params(AuditFilter, PageQuery),
     responses((status = 200, description = "Entries, newest first", body = Page<AuditEntry>), AdminOnly)
 )]

@@ -17,7 +17,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "points",
     operation_id = "my_badges",
-    security(("bearer" = [])),
     responses((status = 200, description = "My badges, newest first", body = MyBadges), NeedsLogin)
 )]
 #[get("/me/badges")]

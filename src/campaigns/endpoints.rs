@@ -21,7 +21,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "campaigns",
     operation_id = "list_campaigns",
-    security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, description = "A page of campaigns", body = Page<Campaign>), NeedsLogin)
 )]
@@ -32,14 +31,13 @@ async fn list_campaigns(
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<Campaign>>, ApiError> {
     Ok(web::Json(
-        service::list(state.db.conn(), caller.member_id, &page, state.clock.now()).await?,
+        service::list(state.db.conn(), caller.member_id, &page, state.now()).await?,
     ))
 }
 
 #[utoipa::path(
     tag = "campaigns",
     operation_id = "get_campaign",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
@@ -54,13 +52,7 @@ async fn get_campaign(
     id: web::Path<i64>,
 ) -> Result<web::Json<Campaign>, ApiError> {
     Ok(web::Json(
-        service::get(
-            state.db.conn(),
-            caller.member_id,
-            id.into_inner(),
-            state.clock.now(),
-        )
-        .await?,
+        service::get(state.db.conn(), caller.member_id, *id, state.now()).await?,
     ))
 }
 
@@ -68,7 +60,6 @@ async fn get_campaign(
 #[utoipa::path(
     tag = "admin",
     operation_id = "create_campaign",
-    security(("bearer" = [])),
     request_body = NewCampaign,
     responses(
         (status = 201, description = "Created", body = Campaign),
@@ -82,12 +73,7 @@ async fn create_campaign(
     admin: PlatformAdmin,
     body: ValidJson<NewCampaign>,
 ) -> Result<HttpResponse, ApiError> {
-    let campaign = service::create(
-        &state.db,
-        admin.member_id,
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let campaign =
+        service::create(&state.db, admin.member_id, body.into_inner(), state.now()).await?;
     Ok(HttpResponse::Created().json(campaign))
 }

@@ -34,7 +34,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "checkins",
     operation_id = "check_in",
-    security(("bearer" = [])),
     params(IdempotencyHeader),
     request_body = NewCheckin,
     responses(
@@ -52,7 +51,7 @@ async fn check_in(
     key: IdempotencyKey,
     body: ValidJson<NewCheckin>,
 ) -> Result<HttpResponse, ApiError> {
-    let (now, tz, new) = (state.clock.now(), state.settings.timezone, &*body);
+    let (now, tz, new) = (state.now(), state.settings.timezone, &*body);
     let member_id = caller.member_id;
     idempotency::once(
         &state.db,
@@ -70,7 +69,6 @@ async fn check_in(
 #[utoipa::path(
     tag = "admin",
     operation_id = "list_checkins",
-    security(("bearer" = [])),
     params(CheckinFilter, PageQuery),
     responses((status = 200, description = "A page of check-ins", body = Page<CheckinView>), AdminOnly)
 )]
@@ -90,7 +88,6 @@ async fn list_checkins(
 #[utoipa::path(
     tag = "admin",
     operation_id = "review_checkin",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Check-in id")),
     request_body = Review,
     responses(
@@ -107,14 +104,7 @@ async fn review_checkin(
     id: web::Path<i64>,
     body: ValidJson<Review>,
 ) -> Result<web::Json<CheckinView>, ApiError> {
-    let view = service::review(
-        &state.db,
-        &admin,
-        id.into_inner(),
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let view = service::review(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
     Ok(web::Json(view))
 }
 
@@ -122,7 +112,6 @@ async fn review_checkin(
 #[utoipa::path(
     tag = "checkins",
     operation_id = "my_checkins",
-    security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, description = "A page of my check-ins", body = Page<MyCheckin>), NeedsLogin)
 )]
@@ -141,7 +130,6 @@ async fn my_checkins(
 #[utoipa::path(
     tag = "checkins",
     operation_id = "my_footprint",
-    security(("bearer" = [])),
     responses((status = 200, description = "My footprint, most recent first", body = MyFootprint), NeedsLogin)
 )]
 #[get("/me/footprint")]

@@ -26,7 +26,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "me",
     operation_id = "get_me",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The calling member", body = Member),
         NeedsLogin,
@@ -43,7 +42,6 @@ async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
 #[utoipa::path(
     tag = "me",
     operation_id = "put_me",
-    security(("bearer" = [])),
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The member as saved", body = Member),
@@ -56,13 +54,8 @@ async fn put_me(
     caller: Caller,
     body: ValidJson<UpdateMe>,
 ) -> Result<web::Json<Member>, ApiError> {
-    let member = service::update_me(
-        &state.db,
-        caller.member_id,
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let member =
+        service::update_me(&state.db, caller.member_id, body.into_inner(), state.now()).await?;
     Ok(web::Json(member))
 }
 
@@ -70,7 +63,6 @@ async fn put_me(
 #[utoipa::path(
     tag = "admin",
     operation_id = "list_members",
-    security(("bearer" = [])),
     params(MemberFilter, PageQuery),
     responses(
         (status = 200, description = "A page of members", body = Page<Member>),
@@ -91,7 +83,6 @@ async fn list_members(
 #[utoipa::path(
     tag = "admin",
     operation_id = "get_member",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Member id")),
     responses((status = 200, description = "The member", body = Member), AdminOnly, InScope)
 )]
@@ -102,7 +93,7 @@ async fn get_member(
     id: web::Path<i64>,
 ) -> Result<web::Json<Member>, ApiError> {
     Ok(web::Json(
-        service::get(state.db.conn(), &admin.scope, id.into_inner()).await?,
+        service::get(state.db.conn(), &admin.scope, *id).await?,
     ))
 }
 
@@ -110,7 +101,6 @@ async fn get_member(
 #[utoipa::path(
     tag = "admin",
     operation_id = "update_member",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Member id")),
     request_body = AdminUpdateMember,
     responses((status = 200, description = "The member as saved", body = Member), AdminOnly, InScope, JsonBodyErrors)
@@ -122,14 +112,7 @@ async fn update_member(
     id: web::Path<i64>,
     body: ValidJson<AdminUpdateMember>,
 ) -> Result<web::Json<Member>, ApiError> {
-    let member = service::update(
-        &state.db,
-        &admin,
-        id.into_inner(),
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let member = service::update(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
     Ok(web::Json(member))
 }
 
@@ -139,7 +122,6 @@ async fn update_member(
 #[utoipa::path(
     tag = "admin",
     operation_id = "replace_member_roles",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Member id")),
     request_body = ReplaceRoles,
     responses(
@@ -155,14 +137,9 @@ async fn replace_roles(
     id: web::Path<i64>,
     body: ValidJson<ReplaceRoles>,
 ) -> Result<web::Json<Member>, ApiError> {
-    let member = service::replace_roles(
-        &state.db,
-        &admin,
-        id.into_inner(),
-        body.into_inner().roles,
-        state.clock.now(),
-    )
-    .await?;
+    let member =
+        service::replace_roles(&state.db, &admin, *id, body.into_inner().roles, state.now())
+            .await?;
     Ok(web::Json(member))
 }
 
@@ -171,7 +148,6 @@ async fn replace_roles(
 #[utoipa::path(
     tag = "me",
     operation_id = "bind_phone",
-    security(("bearer" = [])),
     request_body = PhoneCode,
     responses(
         (status = 200, description = "The member, phone masked", body = Member),
@@ -192,7 +168,7 @@ async fn bind_phone(
         &state.wechat,
         caller.member_id,
         &body.code,
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(member))

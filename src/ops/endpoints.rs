@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(tag = "ops", operation_id = "healthz", responses((status = 200, description = "Alive", body = Health)))]
+#[utoipa::path(tag = "ops", operation_id = "healthz", security(()), responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
@@ -22,6 +22,7 @@ async fn healthz() -> web::Json<Health> {
 #[utoipa::path(
     tag = "ops",
     operation_id = "readyz",
+    security(()),
     responses(
         (status = 200, description = "Ready", body = Health),
         (status = 503, description = "`service_unavailable`: the database is unreachable", body = ErrorBody),
@@ -38,6 +39,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiErro
 #[utoipa::path(
     tag = "ops",
     operation_id = "metrics",
+    security(()),
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
 )]
 #[get("/metrics")]

@@ -29,7 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "admin",
     operation_id = "create_org",
-    security(("bearer" = [])),
     request_body = CreateOrg,
     responses(
         (status = 201, description = "Created", body = Org),
@@ -43,7 +42,7 @@ async fn create_org(
     admin: Admin,
     body: ValidJson<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = service::create(&state.db, &admin, body.into_inner(), state.clock.now()).await?;
+    let org = service::create(&state.db, &admin, body.into_inner(), state.now()).await?;
     Ok(HttpResponse::Created().json(org))
 }
 
@@ -51,7 +50,6 @@ async fn create_org(
 #[utoipa::path(
     tag = "admin",
     operation_id = "list_orgs",
-    security(("bearer" = [])),
     params(OrgFilter, PageQuery),
     responses((status = 200, description = "A page of orgs", body = Page<Org>), AdminOnly)
 )]
@@ -70,7 +68,6 @@ async fn list_orgs(
 #[utoipa::path(
     tag = "admin",
     operation_id = "get_org",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Org id")),
     responses((status = 200, description = "The org", body = Org), AdminOnly, InScope)
 )]
@@ -81,7 +78,7 @@ async fn get_org(
     id: web::Path<i64>,
 ) -> Result<web::Json<Org>, ApiError> {
     Ok(web::Json(
-        service::get(state.db.conn(), &admin.scope, id.into_inner()).await?,
+        service::get(state.db.conn(), &admin.scope, *id).await?,
     ))
 }
 
@@ -90,7 +87,6 @@ async fn get_org(
 #[utoipa::path(
     tag = "admin",
     operation_id = "update_org",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Org id")),
     request_body = UpdateOrg,
     responses((status = 200, description = "The org as saved", body = Org), AdminOnly, InScope, JsonBodyErrors)
@@ -102,14 +98,7 @@ async fn update_org(
     id: web::Path<i64>,
     body: ValidJson<UpdateOrg>,
 ) -> Result<web::Json<Org>, ApiError> {
-    let org = service::update(
-        &state.db,
-        &admin,
-        id.into_inner(),
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let org = service::update(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
     Ok(web::Json(org))
 }
 
@@ -117,7 +106,6 @@ async fn update_org(
 #[utoipa::path(
     tag = "admin",
     operation_id = "create_invite",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Org id")),
     request_body = CreateInvite,
     responses((status = 201, description = "The invite", body = Invite), AdminOnly, InScope, JsonBodyErrors)
@@ -129,14 +117,8 @@ async fn create_invite(
     id: web::Path<i64>,
     body: ValidJson<CreateInvite>,
 ) -> Result<HttpResponse, ApiError> {
-    let invite = service::create_invite(
-        &state.db,
-        &admin,
-        id.into_inner(),
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let invite =
+        service::create_invite(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
     Ok(HttpResponse::Created().json(invite))
 }
 
@@ -144,7 +126,6 @@ async fn create_invite(
 #[utoipa::path(
     tag = "orgs",
     operation_id = "join_org",
-    security(("bearer" = [])),
     request_body = JoinOrg,
     responses(
         (status = 200, description = "The member, now in the org", body = Member),
@@ -166,7 +147,7 @@ async fn join_org(
         &state.join_limiter,
         caller.member_id,
         &body.code,
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(member))
@@ -176,7 +157,6 @@ async fn join_org(
 #[utoipa::path(
     tag = "orgs",
     operation_id = "leave_org",
-    security(("bearer" = [])),
     responses((status = 200, description = "The member, in no org", body = Member), NeedsLogin)
 )]
 #[post("/orgs/leave")]
@@ -193,7 +173,6 @@ async fn leave_org(
 #[utoipa::path(
     tag = "admin",
     operation_id = "list_invites",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Org id"), PageQuery),
     responses((status = 200, description = "A page of invites", body = Page<Invite>), AdminOnly, InScope)
 )]
@@ -204,7 +183,7 @@ async fn list_invites(
     id: web::Path<i64>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<Invite>>, ApiError> {
-    let page = service::list_invites(state.db.conn(), &admin.scope, id.into_inner(), &page).await?;
+    let page = service::list_invites(state.db.conn(), &admin.scope, *id, &page).await?;
     Ok(web::Json(page))
 }
 
@@ -212,7 +191,6 @@ async fn list_invites(
 #[utoipa::path(
     tag = "admin",
     operation_id = "revoke_invite",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Invite id")),
     responses((status = 204, description = "Revoked"), AdminOnly, InScope)
 )]
@@ -222,6 +200,6 @@ async fn revoke_invite(
     admin: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    service::revoke_invite(&state.db, &admin, id.into_inner(), state.clock.now()).await?;
+    service::revoke_invite(&state.db, &admin, *id, state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

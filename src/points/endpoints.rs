@@ -33,7 +33,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "points",
     operation_id = "my_points",
-    security(("bearer" = [])),
     responses((status = 200, description = "My points", body = MyPoints), NeedsLogin)
 )]
 #[get("/me/points")]
@@ -41,7 +40,7 @@ async fn my_points(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<web::Json<MyPoints>, ApiError> {
-    let today = local_date(state.clock.now(), state.settings.timezone);
+    let today = local_date(state.now(), state.settings.timezone);
     Ok(web::Json(
         service::my_points(state.db.conn(), caller.member_id, today).await?,
     ))
@@ -51,7 +50,6 @@ async fn my_points(
 #[utoipa::path(
     tag = "points",
     operation_id = "my_points_ledger",
-    security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, description = "A page of ledger rows", body = Page<LedgerEntry>), NeedsLogin)
 )]
@@ -70,7 +68,6 @@ async fn my_ledger(
 #[utoipa::path(
     tag = "admin",
     operation_id = "list_point_rules",
-    security(("bearer" = [])),
     responses((status = 200, description = "Every rule", body = Vec<PointRule>), AdminOnly)
 )]
 #[get("/admin/point-rules")]
@@ -85,7 +82,6 @@ async fn list_rules(
 #[utoipa::path(
     tag = "admin",
     operation_id = "update_point_rule",
-    security(("bearer" = [])),
     params(("source" = String, Path, description = "The source, e.g. `checkin`")),
     request_body = UpdatePointRule,
     responses((status = 200, description = "The rule as saved", body = PointRule), PlatformOnly, InScope, JsonBodyErrors)
@@ -102,7 +98,7 @@ async fn update_rule(
         admin.member_id,
         &source,
         body.into_inner(),
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(rule))
@@ -113,7 +109,6 @@ async fn update_rule(
 #[utoipa::path(
     tag = "admin",
     operation_id = "adjust_points",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Member id"), IdempotencyHeader),
     request_body = CreateAdjustment,
     responses(
@@ -130,9 +125,9 @@ async fn adjust(
     key: IdempotencyKey,
     body: ValidJson<CreateAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
+    let now = state.now();
     let today = local_date(now, state.settings.timezone);
-    let (admin, member_id, adjustment) = (&admin, id.into_inner(), &*body);
+    let (admin, member_id, adjustment) = (&admin, *id, &*body);
     idempotency::once(
         &state.db,
         admin.member_id,
@@ -150,7 +145,6 @@ async fn adjust(
 #[utoipa::path(
     tag = "points",
     operation_id = "leaderboard",
-    security(("bearer" = [])),
     params(LeaderboardQuery),
     responses(
         (status = 200, description = "The top of the board and my place", body = Leaderboard),
@@ -165,7 +159,7 @@ async fn leaderboard(
     caller: Caller,
     query: web::Query<LeaderboardQuery>,
 ) -> Result<web::Json<Leaderboard>, ApiError> {
-    let today = local_date(state.clock.now(), state.settings.timezone);
+    let today = local_date(state.now(), state.settings.timezone);
     let board =
         service::leaderboard(state.db.conn(), caller.member_id, query.into_inner(), today).await?;
     Ok(web::Json(board))
@@ -176,7 +170,6 @@ async fn leaderboard(
 #[utoipa::path(
     tag = "points",
     operation_id = "org_leaderboard",
-    security(("bearer" = [])),
     params(OrgLeaderboardQuery),
     responses(
         (status = 200, description = "The child orgs, best average first", body = OrgLeaderboard),
@@ -191,7 +184,7 @@ async fn org_leaderboard(
     _caller: Caller,
     query: web::Query<OrgLeaderboardQuery>,
 ) -> Result<web::Json<OrgLeaderboard>, ApiError> {
-    let today = local_date(state.clock.now(), state.settings.timezone);
+    let today = local_date(state.now(), state.settings.timezone);
     Ok(web::Json(
         service::org_leaderboard(state.db.conn(), query.into_inner(), today).await?,
     ))

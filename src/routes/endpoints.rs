@@ -21,7 +21,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "routes",
     operation_id = "list_routes",
-    security(("bearer" = [])),
     params(PageQuery),
     responses((status = 200, description = "A page of routes", body = Page<Route>), NeedsLogin)
 )]
@@ -40,7 +39,6 @@ async fn list_routes(
 #[utoipa::path(
     tag = "routes",
     operation_id = "get_route",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Route id")),
     responses(
         (status = 200, description = "The route", body = Route),
@@ -55,7 +53,7 @@ async fn get_route(
     id: web::Path<i64>,
 ) -> Result<web::Json<Route>, ApiError> {
     Ok(web::Json(
-        service::get(state.db.conn(), caller.member_id, id.into_inner()).await?,
+        service::get(state.db.conn(), caller.member_id, *id).await?,
     ))
 }
 
@@ -63,7 +61,6 @@ async fn get_route(
 #[utoipa::path(
     tag = "admin",
     operation_id = "create_route",
-    security(("bearer" = [])),
     request_body = NewRoute,
     responses(
         (status = 201, description = "Created", body = Route),
@@ -77,12 +74,6 @@ async fn create_route(
     admin: PlatformAdmin,
     body: ValidJson<NewRoute>,
 ) -> Result<HttpResponse, ApiError> {
-    let route = service::create(
-        &state.db,
-        admin.member_id,
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let route = service::create(&state.db, admin.member_id, body.into_inner(), state.now()).await?;
     Ok(HttpResponse::Created().json(route))
 }

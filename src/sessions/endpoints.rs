@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "auth",
     operation_id = "wechat_login",
+    security(()),
     request_body = WechatLogin,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
@@ -42,7 +43,7 @@ async fn wechat_login(
         &state.wechat,
         &state.tokens,
         body.code.trim(),
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(pair))
@@ -53,6 +54,7 @@ async fn wechat_login(
 #[utoipa::path(
     tag = "auth",
     operation_id = "dev_login",
+    security(()),
     request_body = DevLogin,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
@@ -72,7 +74,7 @@ async fn dev_login(
         &state.tokens,
         body.openid.trim(),
         body.nickname.as_deref(),
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(pair))
@@ -86,6 +88,7 @@ async fn dev_login(
 #[utoipa::path(
     tag = "auth",
     operation_id = "admin_login",
+    security(()),
     request_body = AdminLogin,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
@@ -108,7 +111,7 @@ async fn admin_login(
         client_ip.0,
         &body.username,
         body.password.expose_secret(),
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(pair))
@@ -118,6 +121,7 @@ async fn admin_login(
 #[utoipa::path(
     tag = "auth",
     operation_id = "refresh",
+    security(()),
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
@@ -134,7 +138,7 @@ async fn refresh(
         &state.db,
         &state.tokens,
         body.refresh_token.expose_secret(),
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(pair))
@@ -144,6 +148,7 @@ async fn refresh(
 #[utoipa::path(
     tag = "auth",
     operation_id = "logout",
+    security(()),
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Revoked"),
@@ -155,12 +160,7 @@ async fn logout(
     state: web::Data<AppState>,
     body: ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    service::logout(
-        &state.db,
-        body.refresh_token.expose_secret(),
-        state.clock.now(),
-    )
-    .await?;
+    service::logout(&state.db, body.refresh_token.expose_secret(), state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -28,7 +28,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "sites",
     operation_id = "search_sites",
-    security(("bearer" = [])),
     params(SiteSearch, PageQuery),
     responses(
         (status = 200, description = "A page of sites", body = Page<Site>),
@@ -51,7 +50,6 @@ async fn search_sites(
 #[utoipa::path(
     tag = "sites",
     operation_id = "get_site",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Site id")),
     responses(
         (status = 200, description = "The site", body = Site),
@@ -65,16 +63,13 @@ async fn get_site(
     _caller: Caller,
     id: web::Path<i64>,
 ) -> Result<web::Json<Site>, ApiError> {
-    Ok(web::Json(
-        service::get(state.db.conn(), id.into_inner()).await?,
-    ))
+    Ok(web::Json(service::get(state.db.conn(), *id).await?))
 }
 
 /// Add a site (platform admins).
 #[utoipa::path(
     tag = "admin",
     operation_id = "create_site",
-    security(("bearer" = [])),
     request_body = NewSite,
     responses((status = 201, description = "Created", body = Site), PlatformOnly, JsonBodyErrors)
 )]
@@ -84,13 +79,7 @@ async fn create_site(
     admin: PlatformAdmin,
     body: ValidJson<NewSite>,
 ) -> Result<HttpResponse, ApiError> {
-    let site = service::create(
-        &state.db,
-        admin.member_id,
-        body.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    let site = service::create(&state.db, admin.member_id, body.into_inner(), state.now()).await?;
     Ok(HttpResponse::Created().json(site))
 }
 
@@ -98,7 +87,6 @@ async fn create_site(
 #[utoipa::path(
     tag = "admin",
     operation_id = "update_site",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Site id")),
     request_body = UpdateSite,
     responses((status = 200, description = "The site as saved", body = Site), PlatformOnly, InScope, JsonBodyErrors)
@@ -113,9 +101,9 @@ async fn update_site(
     let site = service::update(
         &state.db,
         admin.member_id,
-        id.into_inner(),
+        *id,
         body.into_inner(),
-        state.clock.now(),
+        state.now(),
     )
     .await?;
     Ok(web::Json(site))
@@ -125,7 +113,6 @@ async fn update_site(
 #[utoipa::path(
     tag = "admin",
     operation_id = "delete_site",
-    security(("bearer" = [])),
     params(("id" = i64, Path, description = "Site id")),
     responses((status = 204, description = "Removed"), PlatformOnly, InScope)
 )]
@@ -135,13 +122,7 @@ async fn delete_site(
     admin: PlatformAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    service::delete(
-        &state.db,
-        admin.member_id,
-        id.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
+    service::delete(&state.db, admin.member_id, *id, state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -153,7 +134,6 @@ async fn delete_site(
 #[utoipa::path(
     tag = "admin",
     operation_id = "import_sites",
-    security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 201, description = "Every row created", body = Imported),
@@ -178,7 +158,6 @@ async fn import_sites(
         return Err(ApiError::UnsupportedMediaType);
     }
     let body = crate::http::read_body(payload.into_inner(), None, IMPORT_LIMIT).await?;
-    let imported =
-        service::import_csv(&state.db, admin.member_id, &body, state.clock.now()).await?;
+    let imported = service::import_csv(&state.db, admin.member_id, &body, state.now()).await?;
     Ok(HttpResponse::Created().json(imported))
 }

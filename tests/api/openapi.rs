@@ -42,7 +42,9 @@ fn every_operation_is_tagged_named_and_documents_its_errors() {
                 "{at}: tag"
             );
             let responses = op["responses"].as_object().unwrap();
-            if op.get("security").is_some() {
+            // Secured by the document's `security` unless the operation opts out with `[{}]`.
+            let public = op["security"] == serde_json::json!([{}]);
+            if !public {
                 assert!(
                     responses.contains_key("401"),
                     "{at}: a secured operation documents 401"
@@ -62,6 +64,7 @@ fn every_operation_is_tagged_named_and_documents_its_errors() {
         }
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(spec["security"], serde_json::json!([{"bearer": []}]));
 }
 
 #[tokio::test]
