@@ -99,7 +99,8 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), ApiError> {
     let fingerprint = fingerprint(&json);
     let mut ignored = Vec::new();
     let mut note = |path: serde_ignored::Path| ignored.extend(steps(&path));
-    let kept = serde_ignored::Deserializer::new(json.clone(), &mut note);
+    // Read from a borrow: no copy of the body; the kept value owns what it takes.
+    let kept = serde_ignored::Deserializer::new(&json, &mut note);
     let value = serde_path_to_error::deserialize(kept).map_err(|e| {
         // A body that does not fit its type: a control character anywhere is named first.
         if let Some(field) = super::text::first_unclean(&json) {
