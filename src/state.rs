@@ -29,3 +29,6 @@ impl AppState {
         self.clock.now()
     }
 }
+
+/// What every handler takes first.
+pub type State = actix_web::web::Data<AppState>;

@@ -1,11 +1,12 @@
-use actix_web::{get, web};
+use actix_web::get;
+use actix_web::web::{Json, Query};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Admin;
-use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::AdminOnly;
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{AuditEntry, AuditFilter};
 use super::service;
@@ -17,17 +18,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Who did what to what, when: the admin writes within the caller's scope, newest first.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "list_audit_log",
     params(AuditFilter, PageQuery),
     responses((status = 200, description = "Entries, newest first", body = Page<AuditEntry>), AdminOnly)
 )]
 #[get("/admin/audit-log")]
 async fn list_audit_log(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    filter: web::Query<AuditFilter>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    filter: Query<AuditFilter>,
+    page: Query<PageQuery>,
+) -> Reply<Page<AuditEntry>> {
     let page = service::list(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?;
-    Ok(web::Json(page))
+    Ok(Json(page))
 }

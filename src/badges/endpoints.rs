@@ -1,10 +1,11 @@
-use actix_web::{get, web};
+use actix_web::get;
+use actix_web::web::Json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::responses::NeedsLogin;
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::MyBadges;
 use super::service;
@@ -16,15 +17,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The badges I have earned, with when.
 #[utoipa::path(
     tag = "points",
-    operation_id = "my_badges",
     responses((status = 200, description = "My badges, newest first", body = MyBadges), NeedsLogin)
 )]
 #[get("/me/badges")]
-async fn my_badges(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<MyBadges>, ApiError> {
-    Ok(web::Json(
+async fn my_badges(state: State, caller: Caller) -> Reply<MyBadges> {
+    Ok(Json(
         service::mine(state.db.conn(), caller.member_id).await?,
     ))
 }

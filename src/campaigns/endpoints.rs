@@ -1,12 +1,14 @@
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::web::{Json, Path, Query};
+use actix_web::{HttpResponse, get, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, PlatformAdmin};
 use crate::error::{ApiError, ErrorBody};
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{JsonBodyErrors, NeedsLogin, PlatformOnly};
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{Campaign, NewCampaign};
 use super::service;
@@ -20,24 +22,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The campaigns my org takes part in (directly or through an org above it), newest first.
 #[utoipa::path(
     tag = "campaigns",
-    operation_id = "list_campaigns",
     params(PageQuery),
     responses((status = 200, description = "A page of campaigns", body = Page<Campaign>), NeedsLogin)
 )]
 #[get("/campaigns")]
 async fn list_campaigns(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<Campaign>>, ApiError> {
-    Ok(web::Json(
+    page: Query<PageQuery>,
+) -> Reply<Page<Campaign>> {
+    Ok(Json(
         service::list(state.db.conn(), caller.member_id, &page, state.now()).await?,
     ))
 }
 
 #[utoipa::path(
     tag = "campaigns",
-    operation_id = "get_campaign",
     params(("id" = i64, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
@@ -46,12 +46,8 @@ async fn list_campaigns(
     )
 )]
 #[get("/campaigns/{id}")]
-async fn get_campaign(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<web::Json<Campaign>, ApiError> {
-    Ok(web::Json(
+async fn get_campaign(state: State, caller: Caller, id: Path<i64>) -> Reply<Campaign> {
+    Ok(Json(
         service::get(state.db.conn(), caller.member_id, *id, state.now()).await?,
     ))
 }
@@ -59,7 +55,6 @@ async fn get_campaign(
 /// Create a campaign for some org subtrees, with routes (platform admins).
 #[utoipa::path(
     tag = "admin",
-    operation_id = "create_campaign",
     request_body = NewCampaign,
     responses(
         (status = 201, description = "Created", body = Campaign),
@@ -69,7 +64,7 @@ async fn get_campaign(
 )]
 #[post("/admin/campaigns")]
 async fn create_campaign(
-    state: web::Data<AppState>,
+    state: State,
     admin: PlatformAdmin,
     body: ValidJson<NewCampaign>,
 ) -> Result<HttpResponse, ApiError> {

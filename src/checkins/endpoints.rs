@@ -1,14 +1,16 @@
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::web::{Json, Path, Query};
+use actix_web::{HttpResponse, get, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ErrorBody};
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin};
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{
     CheckinFilter, CheckinResult, CheckinView, MyCheckin, MyFootprint, NewCheckin, Review,
@@ -33,7 +35,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// counts for a route once approved. Send an `Idempotency-Key`: phones retry.
 #[utoipa::path(
     tag = "checkins",
-    operation_id = "check_in",
     params(IdempotencyHeader),
     request_body = NewCheckin,
     responses(
@@ -46,7 +47,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[post("/checkins")]
 async fn check_in(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     key: IdempotencyKey,
     body: ValidJson<NewCheckin>,
@@ -68,26 +69,24 @@ async fn check_in(
 /// Check-ins of members in the caller's scope, newest first; `?status=flagged` is the review queue.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "list_checkins",
     params(CheckinFilter, PageQuery),
     responses((status = 200, description = "A page of check-ins", body = Page<CheckinView>), AdminOnly)
 )]
 #[get("/admin/checkins")]
 async fn list_checkins(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    filter: web::Query<CheckinFilter>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<CheckinView>>, ApiError> {
+    filter: Query<CheckinFilter>,
+    page: Query<PageQuery>,
+) -> Reply<Page<CheckinView>> {
     let page =
         service::list_for_admin(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?;
-    Ok(web::Json(page))
+    Ok(Json(page))
 }
 
 /// Approve (pay, count for routes) or reject a flagged check-in of a member in scope.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "review_checkin",
     params(("id" = i64, Path, description = "Check-in id")),
     request_body = Review,
     responses(
@@ -99,29 +98,28 @@ async fn list_checkins(
 )]
 #[post("/admin/checkins/{id}/review")]
 async fn review_checkin(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<Review>,
-) -> Result<web::Json<CheckinView>, ApiError> {
+) -> Reply<CheckinView> {
     let view = service::review(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
-    Ok(web::Json(view))
+    Ok(Json(view))
 }
 
 /// My check-ins, newest first, with site names. Notes are private to me and admins.
 #[utoipa::path(
     tag = "checkins",
-    operation_id = "my_checkins",
     params(PageQuery),
     responses((status = 200, description = "A page of my check-ins", body = Page<MyCheckin>), NeedsLogin)
 )]
 #[get("/me/checkins")]
 async fn my_checkins(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<MyCheckin>>, ApiError> {
-    Ok(web::Json(
+    page: Query<PageQuery>,
+) -> Reply<Page<MyCheckin>> {
+    Ok(Json(
         service::mine(state.db.conn(), caller.member_id, &page).await?,
     ))
 }
@@ -129,15 +127,11 @@ async fn my_checkins(
 /// The sites I have visited, with counts and first/last dates: my footprint map.
 #[utoipa::path(
     tag = "checkins",
-    operation_id = "my_footprint",
     responses((status = 200, description = "My footprint, most recent first", body = MyFootprint), NeedsLogin)
 )]
 #[get("/me/footprint")]
-async fn my_footprint(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<MyFootprint>, ApiError> {
-    Ok(web::Json(
+async fn my_footprint(state: State, caller: Caller) -> Reply<MyFootprint> {
+    Ok(Json(
         service::footprint(state.db.conn(), caller.member_id).await?,
     ))
 }

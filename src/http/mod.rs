@@ -12,6 +12,9 @@ mod span;
 pub mod text;
 pub mod validate;
 
+/// What a handler answering `200` with a JSON body returns.
+pub type Reply<T> = Result<actix_web::web::Json<T>, crate::error::ApiError>;
+
 pub use json::{JsonLimit, ValidJson, read_body};
 pub use observe::observe;
 pub use routing::KnownPaths;

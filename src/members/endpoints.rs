@@ -1,13 +1,14 @@
-use actix_web::{get, patch, post, put, web};
+use actix_web::web::{Json, Path, Query};
+use actix_web::{get, patch, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller};
-use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{AdminUpdateMember, Member, MemberFilter, PhoneCode, ReplaceRoles, UpdateMe};
 use super::service;
@@ -19,21 +20,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_members)
         .service(get_member)
         .service(update_member)
-        .service(replace_roles);
+        .service(replace_member_roles);
 }
 
 /// The calling member, with their org and roles.
 #[utoipa::path(
     tag = "me",
-    operation_id = "get_me",
     responses(
         (status = 200, description = "The calling member", body = Member),
         NeedsLogin,
     )
 )]
 #[get("/me")]
-async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<Member>, ApiError> {
-    Ok(web::Json(
+async fn get_me(state: State, caller: Caller) -> Reply<Member> {
+    Ok(Json(
         service::view(state.db.conn(), caller.member_id).await?,
     ))
 }
@@ -41,7 +41,6 @@ async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
 /// Edit my nickname, avatar and real name (PUT with the full set: `wx.request` has no PATCH).
 #[utoipa::path(
     tag = "me",
-    operation_id = "put_me",
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The member as saved", body = Member),
@@ -49,20 +48,15 @@ async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
     )
 )]
 #[put("/me")]
-async fn put_me(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: ValidJson<UpdateMe>,
-) -> Result<web::Json<Member>, ApiError> {
+async fn put_me(state: State, caller: Caller, body: ValidJson<UpdateMe>) -> Reply<Member> {
     let member =
         service::update_me(&state.db, caller.member_id, body.into_inner(), state.now()).await?;
-    Ok(web::Json(member))
+    Ok(Json(member))
 }
 
 /// Members within the caller's scope, newest first. Phones are masked except for platform admins.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "list_members",
     params(MemberFilter, PageQuery),
     responses(
         (status = 200, description = "A page of members", body = Page<Member>),
@@ -71,28 +65,23 @@ async fn put_me(
 )]
 #[get("/admin/members")]
 async fn list_members(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    filter: web::Query<MemberFilter>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<Member>>, ApiError> {
+    filter: Query<MemberFilter>,
+    page: Query<PageQuery>,
+) -> Reply<Page<Member>> {
     let page = service::list(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?;
-    Ok(web::Json(page))
+    Ok(Json(page))
 }
 
 #[utoipa::path(
     tag = "admin",
-    operation_id = "get_member",
     params(("id" = i64, Path, description = "Member id")),
     responses((status = 200, description = "The member", body = Member), AdminOnly, InScope)
 )]
 #[get("/admin/members/{id}")]
-async fn get_member(
-    state: web::Data<AppState>,
-    admin: Admin,
-    id: web::Path<i64>,
-) -> Result<web::Json<Member>, ApiError> {
-    Ok(web::Json(
+async fn get_member(state: State, admin: Admin, id: Path<i64>) -> Reply<Member> {
+    Ok(Json(
         service::get(state.db.conn(), &admin.scope, *id).await?,
     ))
 }
@@ -100,20 +89,19 @@ async fn get_member(
 /// Edit a member's record, or move them to another org in the caller's scope.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "update_member",
     params(("id" = i64, Path, description = "Member id")),
     request_body = AdminUpdateMember,
     responses((status = 200, description = "The member as saved", body = Member), AdminOnly, InScope, JsonBodyErrors)
 )]
 #[patch("/admin/members/{id}")]
 async fn update_member(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<AdminUpdateMember>,
-) -> Result<web::Json<Member>, ApiError> {
+) -> Reply<Member> {
     let member = service::update(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
-    Ok(web::Json(member))
+    Ok(Json(member))
 }
 
 /// Replace the member's granted roles. An org admin grants `volunteer` and `org_admin` within
@@ -121,7 +109,6 @@ async fn update_member(
 /// changes their own roles (403 `forbidden.own_item`).
 #[utoipa::path(
     tag = "admin",
-    operation_id = "replace_member_roles",
     params(("id" = i64, Path, description = "Member id")),
     request_body = ReplaceRoles,
     responses(
@@ -131,23 +118,22 @@ async fn update_member(
     )
 )]
 #[put("/admin/members/{id}/roles")]
-async fn replace_roles(
-    state: web::Data<AppState>,
+async fn replace_member_roles(
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<ReplaceRoles>,
-) -> Result<web::Json<Member>, ApiError> {
+) -> Reply<Member> {
     let member =
         service::replace_roles(&state.db, &admin, *id, body.into_inner().roles, state.now())
             .await?;
-    Ok(web::Json(member))
+    Ok(Json(member))
 }
 
 /// Store my phone number: the server exchanges the phone-number button's one-time code at
 /// WeChat. The answer shows the number masked.
 #[utoipa::path(
     tag = "me",
-    operation_id = "bind_phone",
     request_body = PhoneCode,
     responses(
         (status = 200, description = "The member, phone masked", body = Member),
@@ -158,11 +144,7 @@ async fn replace_roles(
     )
 )]
 #[post("/me/phone")]
-async fn bind_phone(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: ValidJson<PhoneCode>,
-) -> Result<web::Json<Member>, ApiError> {
+async fn bind_phone(state: State, caller: Caller, body: ValidJson<PhoneCode>) -> Reply<Member> {
     let member = service::bind_phone(
         &state.db,
         &state.wechat,
@@ -171,5 +153,5 @@ async fn bind_phone(
         state.now(),
     )
     .await?;
-    Ok(web::Json(member))
+    Ok(Json(member))
 }

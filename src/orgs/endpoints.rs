@@ -1,13 +1,15 @@
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::web::{Json, Path, Query};
+use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ErrorBody};
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::members::dto::Member;
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{CreateInvite, CreateOrg, Invite, JoinOrg, Org, OrgFilter, UpdateOrg};
 use super::service;
@@ -28,7 +30,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// inside their subtree. A parent must be of a higher kind.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "create_org",
     request_body = CreateOrg,
     responses(
         (status = 201, description = "Created", body = Org),
@@ -38,7 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[post("/admin/orgs")]
 async fn create_org(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
     body: ValidJson<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
@@ -49,35 +50,29 @@ async fn create_org(
 /// The orgs within the caller's scope, in id order.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "list_orgs",
     params(OrgFilter, PageQuery),
     responses((status = 200, description = "A page of orgs", body = Page<Org>), AdminOnly)
 )]
 #[get("/admin/orgs")]
 async fn list_orgs(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    filter: web::Query<OrgFilter>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<Org>>, ApiError> {
-    Ok(web::Json(
+    filter: Query<OrgFilter>,
+    page: Query<PageQuery>,
+) -> Reply<Page<Org>> {
+    Ok(Json(
         service::list(state.db.conn(), &admin.scope, filter.into_inner(), &page).await?,
     ))
 }
 
 #[utoipa::path(
     tag = "admin",
-    operation_id = "get_org",
     params(("id" = i64, Path, description = "Org id")),
     responses((status = 200, description = "The org", body = Org), AdminOnly, InScope)
 )]
 #[get("/admin/orgs/{id}")]
-async fn get_org(
-    state: web::Data<AppState>,
-    admin: Admin,
-    id: web::Path<i64>,
-) -> Result<web::Json<Org>, ApiError> {
-    Ok(web::Json(
+async fn get_org(state: State, admin: Admin, id: Path<i64>) -> Reply<Org> {
+    Ok(Json(
         service::get(state.db.conn(), &admin.scope, *id).await?,
     ))
 }
@@ -86,35 +81,33 @@ async fn get_org(
 /// another parent in the caller's scope.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "update_org",
     params(("id" = i64, Path, description = "Org id")),
     request_body = UpdateOrg,
     responses((status = 200, description = "The org as saved", body = Org), AdminOnly, InScope, JsonBodyErrors)
 )]
 #[patch("/admin/orgs/{id}")]
 async fn update_org(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<UpdateOrg>,
-) -> Result<web::Json<Org>, ApiError> {
+) -> Reply<Org> {
     let org = service::update(&state.db, &admin, *id, body.into_inner(), state.now()).await?;
-    Ok(web::Json(org))
+    Ok(Json(org))
 }
 
 /// Issue an invite code for the org (for a QR code or a link).
 #[utoipa::path(
     tag = "admin",
-    operation_id = "create_invite",
     params(("id" = i64, Path, description = "Org id")),
     request_body = CreateInvite,
     responses((status = 201, description = "The invite", body = Invite), AdminOnly, InScope, JsonBodyErrors)
 )]
 #[post("/admin/orgs/{id}/invites")]
 async fn create_invite(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<CreateInvite>,
 ) -> Result<HttpResponse, ApiError> {
     let invite =
@@ -125,7 +118,6 @@ async fn create_invite(
 /// Join an org with an invite code. At most 10 attempts a minute per member.
 #[utoipa::path(
     tag = "orgs",
-    operation_id = "join_org",
     request_body = JoinOrg,
     responses(
         (status = 200, description = "The member, now in the org", body = Member),
@@ -137,11 +129,7 @@ async fn create_invite(
     )
 )]
 #[post("/orgs/join")]
-async fn join_org(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: ValidJson<JoinOrg>,
-) -> Result<web::Json<Member>, ApiError> {
+async fn join_org(state: State, caller: Caller, body: ValidJson<JoinOrg>) -> Reply<Member> {
     let member = service::join(
         &state.db,
         &state.join_limiter,
@@ -150,55 +138,47 @@ async fn join_org(
         state.now(),
     )
     .await?;
-    Ok(web::Json(member))
+    Ok(Json(member))
 }
 
 /// Leave my org. Leaving when in none is not an error.
 #[utoipa::path(
     tag = "orgs",
-    operation_id = "leave_org",
     responses((status = 200, description = "The member, in no org", body = Member), NeedsLogin)
 )]
 #[post("/orgs/leave")]
-async fn leave_org(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<Member>, ApiError> {
-    Ok(web::Json(
-        service::leave(&state.db, caller.member_id).await?,
-    ))
+async fn leave_org(state: State, caller: Caller) -> Reply<Member> {
+    Ok(Json(service::leave(&state.db, caller.member_id).await?))
 }
 
 /// The org's invite codes, newest first.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "list_invites",
     params(("id" = i64, Path, description = "Org id"), PageQuery),
     responses((status = 200, description = "A page of invites", body = Page<Invite>), AdminOnly, InScope)
 )]
 #[get("/admin/orgs/{id}/invites")]
 async fn list_invites(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<Invite>>, ApiError> {
+    id: Path<i64>,
+    page: Query<PageQuery>,
+) -> Reply<Page<Invite>> {
     let page = service::list_invites(state.db.conn(), &admin.scope, *id, &page).await?;
-    Ok(web::Json(page))
+    Ok(Json(page))
 }
 
 /// Revoke an invite code (a leaked QR code): it joins no one from now on.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "revoke_invite",
     params(("id" = i64, Path, description = "Invite id")),
     responses((status = 204, description = "Revoked"), AdminOnly, InScope)
 )]
 #[delete("/admin/invites/{id}")]
 async fn revoke_invite(
-    state: web::Data<AppState>,
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     service::revoke_invite(&state.db, &admin, *id, state.now()).await?;
     Ok(HttpResponse::NoContent().finish())

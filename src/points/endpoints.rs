@@ -1,17 +1,19 @@
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::web::{Json, Path, Query};
+use actix_web::{HttpResponse, get, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller, PlatformAdmin};
 use crate::clock::local_date;
 use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{
     AdminOnly, IdempotencyHeader, InScope, JsonBodyErrors, NeedsLogin, PlatformOnly,
 };
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{
     Adjusted, CreateAdjustment, Leaderboard, LeaderboardQuery, LedgerEntry, MyPoints,
@@ -21,10 +23,10 @@ use super::service;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(my_points)
-        .service(my_ledger)
-        .service(list_rules)
-        .service(update_rule)
-        .service(adjust)
+        .service(my_points_ledger)
+        .service(list_point_rules)
+        .service(update_point_rule)
+        .service(adjust_points)
         .service(leaderboard)
         .service(org_leaderboard);
 }
@@ -32,16 +34,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// My total and what each source paid today (local day), with its cap.
 #[utoipa::path(
     tag = "points",
-    operation_id = "my_points",
     responses((status = 200, description = "My points", body = MyPoints), NeedsLogin)
 )]
 #[get("/me/points")]
-async fn my_points(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<MyPoints>, ApiError> {
+async fn my_points(state: State, caller: Caller) -> Reply<MyPoints> {
     let today = local_date(state.now(), state.settings.timezone);
-    Ok(web::Json(
+    Ok(Json(
         service::my_points(state.db.conn(), caller.member_id, today).await?,
     ))
 }
@@ -49,17 +47,16 @@ async fn my_points(
 /// My ledger, newest first: every point, with what paid it.
 #[utoipa::path(
     tag = "points",
-    operation_id = "my_points_ledger",
     params(PageQuery),
     responses((status = 200, description = "A page of ledger rows", body = Page<LedgerEntry>), NeedsLogin)
 )]
 #[get("/me/points/ledger")]
-async fn my_ledger(
-    state: web::Data<AppState>,
+async fn my_points_ledger(
+    state: State,
     caller: Caller,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<LedgerEntry>>, ApiError> {
-    Ok(web::Json(
+    page: Query<PageQuery>,
+) -> Reply<Page<LedgerEntry>> {
+    Ok(Json(
         service::ledger(state.db.conn(), caller.member_id, &page).await?,
     ))
 }
@@ -67,32 +64,27 @@ async fn my_ledger(
 /// The point rules: points per unit and caps, per source.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "list_point_rules",
     responses((status = 200, description = "Every rule", body = Vec<PointRule>), AdminOnly)
 )]
 #[get("/admin/point-rules")]
-async fn list_rules(
-    state: web::Data<AppState>,
-    _admin: Admin,
-) -> Result<web::Json<Vec<PointRule>>, ApiError> {
-    Ok(web::Json(service::rules(state.db.conn()).await?))
+async fn list_point_rules(state: State, _admin: Admin) -> Reply<Vec<PointRule>> {
+    Ok(Json(service::rules(state.db.conn()).await?))
 }
 
 /// Change a rule (platform admins only). Applies to events from now on; past payouts stay.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "update_point_rule",
     params(("source" = String, Path, description = "The source, e.g. `checkin`")),
     request_body = UpdatePointRule,
     responses((status = 200, description = "The rule as saved", body = PointRule), PlatformOnly, InScope, JsonBodyErrors)
 )]
 #[put("/admin/point-rules/{source}")]
-async fn update_rule(
-    state: web::Data<AppState>,
+async fn update_point_rule(
+    state: State,
     admin: PlatformAdmin,
-    source: web::Path<String>,
+    source: Path<String>,
     body: ValidJson<UpdatePointRule>,
-) -> Result<web::Json<PointRule>, ApiError> {
+) -> Reply<PointRule> {
     let rule = service::update_rule(
         &state.db,
         admin.member_id,
@@ -101,14 +93,13 @@ async fn update_rule(
         state.now(),
     )
     .await?;
-    Ok(web::Json(rule))
+    Ok(Json(rule))
 }
 
 /// Add or take away points, with a reason the member sees in their ledger. Send an
 /// `Idempotency-Key` so a double submit pays once.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "adjust_points",
     params(("id" = i64, Path, description = "Member id"), IdempotencyHeader),
     request_body = CreateAdjustment,
     responses(
@@ -118,10 +109,10 @@ async fn update_rule(
     )
 )]
 #[post("/admin/members/{id}/points-adjustments")]
-async fn adjust(
-    state: web::Data<AppState>,
+async fn adjust_points(
+    state: State,
     admin: Admin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     key: IdempotencyKey,
     body: ValidJson<CreateAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
@@ -144,7 +135,6 @@ async fn adjust(
 /// the caller's own rank. Ties share a rank: 1, 1, 3.
 #[utoipa::path(
     tag = "points",
-    operation_id = "leaderboard",
     params(LeaderboardQuery),
     responses(
         (status = 200, description = "The top of the board and my place", body = Leaderboard),
@@ -155,21 +145,20 @@ async fn adjust(
 )]
 #[get("/leaderboards")]
 async fn leaderboard(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
-    query: web::Query<LeaderboardQuery>,
-) -> Result<web::Json<Leaderboard>, ApiError> {
+    query: Query<LeaderboardQuery>,
+) -> Reply<Leaderboard> {
     let today = local_date(state.now(), state.settings.timezone);
     let board =
         service::leaderboard(state.db.conn(), caller.member_id, query.into_inner(), today).await?;
-    Ok(web::Json(board))
+    Ok(Json(board))
 }
 
 /// The child orgs of a parent ranked by average points per member, members with no points
 /// included, so a big org does not win by size.
 #[utoipa::path(
     tag = "points",
-    operation_id = "org_leaderboard",
     params(OrgLeaderboardQuery),
     responses(
         (status = 200, description = "The child orgs, best average first", body = OrgLeaderboard),
@@ -180,12 +169,12 @@ async fn leaderboard(
 )]
 #[get("/leaderboards/orgs")]
 async fn org_leaderboard(
-    state: web::Data<AppState>,
+    state: State,
     _caller: Caller,
-    query: web::Query<OrgLeaderboardQuery>,
-) -> Result<web::Json<OrgLeaderboard>, ApiError> {
+    query: Query<OrgLeaderboardQuery>,
+) -> Reply<OrgLeaderboard> {
     let today = local_date(state.now(), state.settings.timezone);
-    Ok(web::Json(
+    Ok(Json(
         service::org_leaderboard(state.db.conn(), query.into_inner(), today).await?,
     ))
 }

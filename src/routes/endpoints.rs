@@ -1,12 +1,14 @@
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::web::{Json, Path, Query};
+use actix_web::{HttpResponse, get, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, PlatformAdmin};
 use crate::error::{ApiError, ErrorBody};
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{JsonBodyErrors, NeedsLogin, PlatformOnly};
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{NewRoute, Route};
 use super::service;
@@ -20,17 +22,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Routes to hike, each with its sites in order and my progress.
 #[utoipa::path(
     tag = "routes",
-    operation_id = "list_routes",
     params(PageQuery),
     responses((status = 200, description = "A page of routes", body = Page<Route>), NeedsLogin)
 )]
 #[get("/routes")]
-async fn list_routes(
-    state: web::Data<AppState>,
-    caller: Caller,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<Route>>, ApiError> {
-    Ok(web::Json(
+async fn list_routes(state: State, caller: Caller, page: Query<PageQuery>) -> Reply<Page<Route>> {
+    Ok(Json(
         service::list(state.db.conn(), caller.member_id, &page).await?,
     ))
 }
@@ -38,7 +35,6 @@ async fn list_routes(
 /// A route with its sites in order and `my_progress: {visited_site_ids, completed_at}`.
 #[utoipa::path(
     tag = "routes",
-    operation_id = "get_route",
     params(("id" = i64, Path, description = "Route id")),
     responses(
         (status = 200, description = "The route", body = Route),
@@ -47,12 +43,8 @@ async fn list_routes(
     )
 )]
 #[get("/routes/{id}")]
-async fn get_route(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<web::Json<Route>, ApiError> {
-    Ok(web::Json(
+async fn get_route(state: State, caller: Caller, id: Path<i64>) -> Reply<Route> {
+    Ok(Json(
         service::get(state.db.conn(), caller.member_id, *id).await?,
     ))
 }
@@ -60,7 +52,6 @@ async fn get_route(
 /// Create a route over existing sites (platform admins).
 #[utoipa::path(
     tag = "admin",
-    operation_id = "create_route",
     request_body = NewRoute,
     responses(
         (status = 201, description = "Created", body = Route),
@@ -70,7 +61,7 @@ async fn get_route(
 )]
 #[post("/admin/routes")]
 async fn create_route(
-    state: web::Data<AppState>,
+    state: State,
     admin: PlatformAdmin,
     body: ValidJson<NewRoute>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,11 +1,13 @@
+use actix_web::web::Json;
 use actix_web::{HttpResponse, post, web};
 use secrecy::ExposeSecret;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ErrorBody};
+use crate::http::Reply;
 use crate::http::responses::JsonBodyErrors;
 use crate::http::{ClientIp, ValidJson};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 
 use super::dto::{AdminLogin, DevLogin, RefreshRequest, TokenPair, WechatLogin};
 use super::service;
@@ -21,7 +23,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Log in with a `wx.login` code. Creates the member on first login.
 #[utoipa::path(
     tag = "auth",
-    operation_id = "wechat_login",
     security(()),
     request_body = WechatLogin,
     responses(
@@ -34,10 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[post("/auth/wechat-login")]
-async fn wechat_login(
-    state: web::Data<AppState>,
-    body: ValidJson<WechatLogin>,
-) -> Result<web::Json<TokenPair>, ApiError> {
+async fn wechat_login(state: State, body: ValidJson<WechatLogin>) -> Reply<TokenPair> {
     let pair = service::wechat_login(
         &state.db,
         &state.wechat,
@@ -46,14 +44,13 @@ async fn wechat_login(
         state.now(),
     )
     .await?;
-    Ok(web::Json(pair))
+    Ok(Json(pair))
 }
 
 /// Log in as any openid without WeChat. Exists only when `REDTRAIL_DEV_LOGIN=true`
 /// (never in production); otherwise it answers 404 like any unknown path.
 #[utoipa::path(
     tag = "auth",
-    operation_id = "dev_login",
     security(()),
     request_body = DevLogin,
     responses(
@@ -64,10 +61,10 @@ async fn wechat_login(
 )]
 #[post("/auth/dev-login")]
 async fn dev_login(
-    state: web::Data<AppState>,
+    state: State,
     _enabled: DevLoginEnabled,
     body: ValidJson<DevLogin>,
-) -> Result<web::Json<TokenPair>, ApiError> {
+) -> Reply<TokenPair> {
     let body = body.into_inner();
     let pair = service::dev_login(
         &state.db,
@@ -77,7 +74,7 @@ async fn dev_login(
         state.now(),
     )
     .await?;
-    Ok(web::Json(pair))
+    Ok(Json(pair))
 }
 
 /// Log in to an admin account with username and password. After 5 failures for one username
@@ -87,7 +84,6 @@ async fn dev_login(
 /// 503 with `Retry-After`.
 #[utoipa::path(
     tag = "auth",
-    operation_id = "admin_login",
     security(()),
     request_body = AdminLogin,
     responses(
@@ -100,10 +96,10 @@ async fn dev_login(
 )]
 #[post("/auth/admin-login")]
 async fn admin_login(
-    state: web::Data<AppState>,
+    state: State,
     client_ip: ClientIp,
     body: ValidJson<AdminLogin>,
-) -> Result<web::Json<TokenPair>, ApiError> {
+) -> Reply<TokenPair> {
     let pair = service::admin_login(
         &state.db,
         &state.tokens,
@@ -114,13 +110,12 @@ async fn admin_login(
         state.now(),
     )
     .await?;
-    Ok(web::Json(pair))
+    Ok(Json(pair))
 }
 
 /// Trade a refresh token for a new pair; the used refresh token stops working.
 #[utoipa::path(
     tag = "auth",
-    operation_id = "refresh",
     security(()),
     request_body = RefreshRequest,
     responses(
@@ -130,10 +125,7 @@ async fn admin_login(
     )
 )]
 #[post("/auth/refresh")]
-async fn refresh(
-    state: web::Data<AppState>,
-    body: ValidJson<RefreshRequest>,
-) -> Result<web::Json<TokenPair>, ApiError> {
+async fn refresh(state: State, body: ValidJson<RefreshRequest>) -> Reply<TokenPair> {
     let pair = service::refresh(
         &state.db,
         &state.tokens,
@@ -141,13 +133,12 @@ async fn refresh(
         state.now(),
     )
     .await?;
-    Ok(web::Json(pair))
+    Ok(Json(pair))
 }
 
 /// Revoke a refresh token. Idempotent.
 #[utoipa::path(
     tag = "auth",
-    operation_id = "logout",
     security(()),
     request_body = RefreshRequest,
     responses(
@@ -156,10 +147,7 @@ async fn refresh(
     )
 )]
 #[post("/auth/logout")]
-async fn logout(
-    state: web::Data<AppState>,
-    body: ValidJson<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+async fn logout(state: State, body: ValidJson<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     service::logout(&state.db, body.refresh_token.expose_secret(), state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,12 +1,14 @@
+use actix_web::web::{Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, PlatformAdmin};
 use crate::error::ApiError;
+use crate::http::Reply;
 use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{InScope, JsonBodyErrors, NeedsLogin, PlatformOnly};
-use crate::state::AppState;
+use crate::state::State;
 
 use super::dto::{Imported, NewSite, Site, SiteSearch, UpdateSite};
 use super::service;
@@ -27,7 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// most 50,000 m), nearest first, each with `distance_m`. Without them: all, in id order.
 #[utoipa::path(
     tag = "sites",
-    operation_id = "search_sites",
     params(SiteSearch, PageQuery),
     responses(
         (status = 200, description = "A page of sites", body = Page<Site>),
@@ -37,19 +38,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/sites")]
 async fn search_sites(
-    state: web::Data<AppState>,
+    state: State,
     _caller: Caller,
-    search: web::Query<SiteSearch>,
-    page: web::Query<PageQuery>,
-) -> Result<web::Json<Page<Site>>, ApiError> {
-    Ok(web::Json(
+    search: Query<SiteSearch>,
+    page: Query<PageQuery>,
+) -> Reply<Page<Site>> {
+    Ok(Json(
         service::search(state.db.conn(), search.into_inner(), &page).await?,
     ))
 }
 
 #[utoipa::path(
     tag = "sites",
-    operation_id = "get_site",
     params(("id" = i64, Path, description = "Site id")),
     responses(
         (status = 200, description = "The site", body = Site),
@@ -58,24 +58,19 @@ async fn search_sites(
     )
 )]
 #[get("/sites/{id}")]
-async fn get_site(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    id: web::Path<i64>,
-) -> Result<web::Json<Site>, ApiError> {
-    Ok(web::Json(service::get(state.db.conn(), *id).await?))
+async fn get_site(state: State, _caller: Caller, id: Path<i64>) -> Reply<Site> {
+    Ok(Json(service::get(state.db.conn(), *id).await?))
 }
 
 /// Add a site (platform admins).
 #[utoipa::path(
     tag = "admin",
-    operation_id = "create_site",
     request_body = NewSite,
     responses((status = 201, description = "Created", body = Site), PlatformOnly, JsonBodyErrors)
 )]
 #[post("/admin/sites")]
 async fn create_site(
-    state: web::Data<AppState>,
+    state: State,
     admin: PlatformAdmin,
     body: ValidJson<NewSite>,
 ) -> Result<HttpResponse, ApiError> {
@@ -86,18 +81,17 @@ async fn create_site(
 /// Edit a site (platform admins).
 #[utoipa::path(
     tag = "admin",
-    operation_id = "update_site",
     params(("id" = i64, Path, description = "Site id")),
     request_body = UpdateSite,
     responses((status = 200, description = "The site as saved", body = Site), PlatformOnly, InScope, JsonBodyErrors)
 )]
 #[patch("/admin/sites/{id}")]
 async fn update_site(
-    state: web::Data<AppState>,
+    state: State,
     admin: PlatformAdmin,
-    id: web::Path<i64>,
+    id: Path<i64>,
     body: ValidJson<UpdateSite>,
-) -> Result<web::Json<Site>, ApiError> {
+) -> Reply<Site> {
     let site = service::update(
         &state.db,
         admin.member_id,
@@ -106,21 +100,20 @@ async fn update_site(
         state.now(),
     )
     .await?;
-    Ok(web::Json(site))
+    Ok(Json(site))
 }
 
 /// Remove a site (platform admins). Soft: its check-ins keep it.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "delete_site",
     params(("id" = i64, Path, description = "Site id")),
     responses((status = 204, description = "Removed"), PlatformOnly, InScope)
 )]
 #[delete("/admin/sites/{id}")]
 async fn delete_site(
-    state: web::Data<AppState>,
+    state: State,
     admin: PlatformAdmin,
-    id: web::Path<i64>,
+    id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     service::delete(&state.db, admin.member_id, *id, state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -133,7 +126,6 @@ async fn delete_site(
 /// `details.error_count` (all of them) and `details.truncated`.
 #[utoipa::path(
     tag = "admin",
-    operation_id = "import_sites",
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 201, description = "Every row created", body = Imported),
@@ -144,7 +136,7 @@ async fn delete_site(
 )]
 #[post("/admin/sites/import")]
 async fn import_sites(
-    state: web::Data<AppState>,
+    state: State,
     admin: PlatformAdmin,
     req: actix_web::HttpRequest,
     payload: web::Payload,
