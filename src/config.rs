@@ -59,6 +59,8 @@ pub struct Settings {
     pub password_hashing_wait: Duration,
     /// Password checks one client IP may make in 15 minutes (admin login).
     pub admin_login_per_ip: u32,
+    /// How long a leaderboard's top N may be served from memory; zero turns the cache off.
+    pub leaderboard_cache: Duration,
 }
 
 // Secrets stay out of `{:?}` so a debug print of the settings cannot leak them.
@@ -351,6 +353,14 @@ impl Settings {
                 30,
             )?
             .clamp(1, 100_000) as u32,
+            leaderboard_cache: Duration::from_millis(
+                parse_u64(
+                    "REDTRAIL_LEADERBOARD_CACHE_MS",
+                    src.get("REDTRAIL_LEADERBOARD_CACHE_MS"),
+                    1_000,
+                )?
+                .min(60_000),
+            ),
         })
     }
 }

@@ -24,6 +24,7 @@ use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::{JsonLimit, KnownPaths, Observed, Tracing, metrics::Metrics, observe};
 use crate::openapi;
+use crate::points::service::BoardTops;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::wechat::WechatClient;
@@ -46,6 +47,7 @@ impl Application {
             wechat: WechatClient::new(&settings.wechat, clock.clone())?,
             metrics: Arc::new(Metrics::new(db.statements())?),
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
+            board_tops: BoardTops::new(settings.leaderboard_cache),
             admin_login: AdminLoginLimits::new(&settings),
             settings: Arc::new(settings),
             clock,

@@ -1,11 +1,12 @@
 //! `Caller`: who is calling, with the roles they hold right now. Every handler that needs a
-//! logged-in member takes one; roles are read per request, so a revoked role stops at once.
+//! logged-in member takes one; the member and roles are read per request (one query), so a
+//! revoked role or a deleted member stops at once, and no cache has to be invalidated.
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use entity::members;
+use entity::{member_roles, members};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QueryOrder};
 
-use super::roles::{Role, RoleGrant, roles_of};
+use super::roles::{Role, RoleGrant, grant_of};
 use super::scope::AdminScope;
 use crate::clock::SharedClock;
 use crate::db::Db;
@@ -33,6 +34,8 @@ fn context(req: &HttpRequest) -> Result<web::Data<AuthContext>, ApiError> {
 pub struct Caller {
     pub member_id: i64,
     pub roles: Vec<RoleGrant>,
+    /// The member's row as read for this request: handlers that show it need not read it again.
+    pub member: members::Model,
 }
 
 impl Caller {
@@ -54,13 +57,20 @@ impl FromRequest for Caller {
             let state = state?;
             let token = token?;
             let member_id = state.tokens.verify_access(&token, state.clock.now())?;
-            // A deleted member's tokens die with them.
-            members::Entity::find_by_id(member_id)
-                .one(state.db.conn())
+            // The member with their roles, in one query. A deleted member's tokens die with them.
+            let (member, rows) = members::Entity::find_by_id(member_id)
+                .find_with_related(member_roles::Entity)
+                .order_by_asc(member_roles::Column::Id)
+                .all(state.db.conn())
                 .await?
+                .pop()
                 .ok_or(ApiError::InvalidToken)?;
-            let roles = roles_of(state.db.conn(), member_id).await?;
-            Ok(Caller { member_id, roles })
+            let roles = rows.into_iter().filter_map(grant_of).collect();
+            Ok(Caller {
+                member_id,
+                roles,
+                member,
+            })
         })
     }
 }

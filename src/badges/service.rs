@@ -1,6 +1,6 @@
 //! The badge catalogue and its evaluation.
 use chrono::{DateTime, Utc};
-use entity::{member_badges, point_totals, points_ledger};
+use entity::{member_badges, points_ledger};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder,
@@ -139,17 +139,19 @@ async fn held(tx: &DatabaseTransaction, member_id: i64) -> Result<Vec<String>, A
 }
 
 /// Evaluates the badges a payout from `source` may earn. Called by `points::service::award`
-/// after a new ledger row, in its transaction. Returns the codes newly earned.
+/// after a new ledger row, in its transaction, with the member's all-time total when the
+/// payout moved it (`None`: it did not, so no total badge can be new). Returns the codes newly
+/// earned.
 pub async fn after_payout(
     tx: &DatabaseTransaction,
     member_id: i64,
     source: &str,
+    total: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<Vec<&'static str>, ApiError> {
     let held = held(tx, member_id).await?;
     let mut earned = Vec::new();
     let mut payouts = None;
-    let mut total = None;
     for b in CATALOGUE
         .iter()
         .filter(|b| !held.iter().any(|h| h == b.code))
@@ -167,21 +169,7 @@ pub async fn after_payout(
                 }
                 payouts.unwrap_or(0) >= n
             }
-            Rule::Total(at_least) => {
-                if total.is_none() {
-                    total = Some(
-                        point_totals::Entity::find_by_id((
-                            "all".to_owned(),
-                            chrono::NaiveDate::default(),
-                            member_id,
-                        ))
-                        .one(tx)
-                        .await?
-                        .map_or(0, |t| t.points),
-                    );
-                }
-                total.unwrap_or(0) >= at_least
-            }
+            Rule::Total(at_least) => total.is_some_and(|t| t >= at_least),
             _ => false,
         };
         if met && grant(tx, member_id, b.code, now).await? {

@@ -6,8 +6,8 @@ use entity::{checkins, sites};
 use sea_orm::Order;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use crate::audit::service::{Change, record};
 use crate::auth::Admin;
 use crate::auth::scope::AdminScope;
 use crate::clock::local_date;
-use crate::db::{Db, insert_unless_duplicate};
+use crate::db::{Db, insert_unless_duplicate, raw};
 use crate::error::{ApiError, FieldIssue};
 use crate::geo::{Point, distance_m};
 use crate::http::paging::{Page, PageQuery};
@@ -44,7 +44,7 @@ fn round_dm(metres: f64) -> f64 {
 
 /// Why a check-in looks implausible, judged against the member's nearest check-ins before and
 /// after it in `captured_at` order: sending check-ins out of order (an offline one captured
-/// between two others) must not hide impossible travel.
+/// between two others) must not hide impossible travel. Both neighbours come in one query.
 async fn implausibility(
     tx: &DatabaseTransaction,
     member_id: i64,
@@ -52,27 +52,30 @@ async fn implausibility(
     here: Point,
     at: DateTime<Utc>,
 ) -> Result<Option<&'static str>, ApiError> {
-    let theirs = || {
-        checkins::Entity::find()
-            .filter(checkins::Column::MemberId.eq(member_id))
-            .filter(checkins::Column::Status.ne(CheckinStatus::Rejected.as_str()))
-    };
-    let before = theirs()
-        .filter(checkins::Column::CapturedAt.lte(at))
-        .order_by_desc(checkins::Column::CapturedAt)
-        .limit(1)
-        .one(tx)
+    // Each side is a derived table: SQLite allows no ORDER BY/LIMIT on a bare UNION member.
+    const NEIGHBOURS: &str = "SELECT * FROM (SELECT * FROM checkins \
+         WHERE member_id = ? AND status <> ? AND captured_at <= ? \
+         ORDER BY captured_at DESC LIMIT 1) AS before_it \
+         UNION ALL SELECT * FROM (SELECT * FROM checkins \
+         WHERE member_id = ? AND status <> ? AND captured_at > ? \
+         ORDER BY captured_at ASC LIMIT 1) AS after_it";
+    let rejected = CheckinStatus::Rejected.as_str();
+    let at = UtcTime::from(at);
+    let values = [
+        member_id.into(),
+        rejected.into(),
+        at.into(),
+        member_id.into(),
+        rejected.into(),
+        at.into(),
+    ];
+    let neighbours = checkins::Entity::find()
+        .from_raw_sql(raw(tx.get_database_backend(), NEIGHBOURS, values))
+        .all(tx)
         .await?;
-    let after = theirs()
-        .filter(checkins::Column::CapturedAt.gt(at))
-        .order_by_asc(checkins::Column::CapturedAt)
-        .limit(1)
-        .one(tx)
-        .await?;
-    Ok([before, after]
+    Ok(neighbours
         .iter()
-        .flatten()
-        .find_map(|other| against(other, site_id, here, at)))
+        .find_map(|other| against(other, site_id, here, *at)))
 }
 
 /// Whether being at `here` at `at` is implausible given `other` check-in.
@@ -104,8 +107,12 @@ fn against(
 
 /// Takes the member's row lock, so that one member's check-ins and reviews run one at a time on
 /// PostgreSQL and MySQL: each then sees the others' rows when judging travel, completing routes
-/// and applying weekly caps. (SQLite's write transactions are serial already.)
+/// and applying weekly caps. SQLite's write transactions are serial already, so there it sends
+/// nothing (the member exists: they were just read as the caller, or their check-in names them).
 async fn lock_member(tx: &DatabaseTransaction, member_id: i64) -> Result<(), ApiError> {
+    if tx.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        return Ok(());
+    }
     entity::members::Entity::find_by_id(member_id)
         .lock_exclusive()
         .one(tx)
@@ -143,9 +150,11 @@ async fn pay(
         note: None,
     };
     let awarded = award(tx, payout, now).await?;
-    let mut row: checkins::ActiveModel = checkin.clone().into();
-    row.points_awarded = Set(awarded.points);
-    row.update(tx).await?;
+    checkins::Entity::update_many()
+        .col_expr(checkins::Column::PointsAwarded, Expr::value(awarded.points))
+        .filter(checkins::Column::Id.eq(checkin.id))
+        .exec(tx)
+        .await?;
     Ok(awarded)
 }
 

@@ -33,9 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/me")]
 async fn get_me(state: State, caller: Caller) -> Reply<Member> {
-    Ok(Json(
-        service::view(state.db.conn(), caller.member_id).await?,
-    ))
+    Ok(Json(service::view_caller(state.db.conn(), &caller).await?))
 }
 
 /// Edit my nickname, avatar and real name (PUT with the full set: `wx.request` has no PATCH).

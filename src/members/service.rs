@@ -10,8 +10,8 @@ use sea_orm::{
 };
 
 use crate::audit::service::{Change, record};
-use crate::auth::Admin;
 use crate::auth::scope::{AdminScope, in_subtree};
+use crate::auth::{Admin, Caller};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
@@ -48,7 +48,7 @@ pub async fn to_dtos(
     let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
     let mut roles: HashMap<i64, Vec<RoleGrant>> = HashMap::new();
     for row in member_roles::Entity::find()
-        .filter(member_roles::Column::MemberId.is_in(ids.clone()))
+        .filter(member_roles::Column::MemberId.is_in(ids))
         .order_by_asc(member_roles::Column::Id)
         .all(conn)
         .await?
@@ -58,6 +58,27 @@ pub async fn to_dtos(
             roles.entry(member_id).or_default().push(grant);
         }
     }
+    with_roles(conn, rows, viewer, roles).await
+}
+
+/// The caller as they see themselves, from the member and roles `Caller` read: one query more
+/// (their org).
+pub async fn view_caller(conn: &impl ConnectionTrait, caller: &Caller) -> Result<Member, ApiError> {
+    let roles = HashMap::from([(caller.member_id, caller.roles.clone())]);
+    with_roles(conn, vec![caller.member.clone()], Viewer::Masked, roles)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// Members as DTOs, given their roles: their orgs in one query.
+async fn with_roles(
+    conn: &impl ConnectionTrait,
+    rows: Vec<members::Model>,
+    viewer: Viewer,
+    mut roles: HashMap<i64, Vec<RoleGrant>>,
+) -> Result<Vec<Member>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
     let orgs: HashMap<i64, OrgRef> = org_members::Entity::find()
         .filter(org_members::Column::MemberId.is_in(ids))
         .find_also_related(orgs::Entity)

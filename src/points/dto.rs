@@ -215,7 +215,7 @@ pub struct LeaderboardQuery {
     pub limit: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Ranked {
     /// Ties share a rank, and the next rank skips: 1, 1, 3.
     pub rank: u64,

@@ -132,7 +132,9 @@ async fn adjust_points(
 }
 
 /// Members ranked by points in a local period (比学习), globally or within an org subtree, with
-/// the caller's own rank. Ties share a rank: 1, 1, 3.
+/// the caller's own rank. Ties share a rank: 1, 1, 3. `items` (the top of the board) may be up
+/// to a second old (each server keeps it that long; `REDTRAIL_LEADERBOARD_CACHE_MS`); `me` is
+/// read afresh for every request, so it is always exact.
 #[utoipa::path(
     tag = "points",
     params(LeaderboardQuery),
@@ -150,8 +152,14 @@ async fn leaderboard(
     query: Query<LeaderboardQuery>,
 ) -> Reply<Leaderboard> {
     let today = local_date(state.now(), state.settings.timezone);
-    let board =
-        service::leaderboard(state.db.conn(), caller.member_id, query.into_inner(), today).await?;
+    let board = service::leaderboard(
+        state.db.conn(),
+        &state.board_tops,
+        caller.member_id,
+        query.into_inner(),
+        today,
+    )
+    .await?;
     Ok(Json(board))
 }
 

@@ -1,5 +1,6 @@
 //! Paying points and reading them back.
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use entity::{
@@ -9,7 +10,7 @@ use entity::{
 use sea_orm::Order;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
@@ -17,7 +18,7 @@ use serde_json::json;
 use crate::audit::service::{Change, record};
 use crate::auth::Admin;
 use crate::auth::scope::members_under;
-use crate::db::{Db, insert_unless_duplicate};
+use crate::db::{Db, insert_unless_duplicate, raw};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{Page, PageQuery};
 use crate::members::service as members_service;
@@ -89,13 +90,7 @@ pub async fn award(
         return Err(anyhow::anyhow!("only adjustments may pay negative points").into());
     }
     let source = payout.source.as_str();
-    let counter_key = (payout.member_id, payout.local_date, source.to_owned());
-
-    lock_counter(tx, payout.member_id, payout.local_date, source).await?;
-    let paid_today = point_day_source::Entity::find_by_id(counter_key.clone())
-        .one(tx)
-        .await?
-        .map_or(0, |c| c.points);
+    let paid_today = lock_counter(tx, payout.member_id, payout.local_date, source).await?;
 
     let mut pay = rule
         .as_ref()
@@ -152,13 +147,20 @@ pub async fn award(
             .filter(point_day_source::Column::Source.eq(source))
             .exec(tx)
             .await?;
-        for (period, start) in periods(payout.local_date) {
-            add_to_total(tx, period, start, payout.member_id, pay).await?;
-        }
     }
-    let badges =
-        crate::badges::service::after_payout(tx, payout.member_id, payout.source.as_str(), now)
-            .await?;
+    // A payout of nothing moves no total (and creates none), so no total badge can be new.
+    let total = match pay {
+        0 => None,
+        _ => Some(add_to_totals(tx, payout.member_id, payout.local_date, pay).await?),
+    };
+    let badges = crate::badges::service::after_payout(
+        tx,
+        payout.member_id,
+        payout.source.as_str(),
+        total,
+        now,
+    )
+    .await?;
     Ok(Awarded {
         points: pay,
         capped,
@@ -167,40 +169,47 @@ pub async fn award(
     })
 }
 
-/// Creates the member's (day, source) counter if absent and takes its row lock, in one
-/// statement (an upsert that changes nothing). One statement matters on MySQL: inserting and
-/// catching the duplicate leaves a shared lock that two racers then both try to upgrade, which
-/// deadlocks. SQLite's IMMEDIATE transaction already holds the database. Read the counter after
-/// this: the read then sees the latest committed count.
+/// Creates the member's (day, source) counter if absent, takes its row lock and returns what it
+/// holds. The lock is one statement (an upsert that changes nothing): on MySQL, inserting and
+/// catching the duplicate left a shared lock that two racers then both tried to upgrade, which
+/// deadlocked. PostgreSQL and SQLite return the locked row's count with the same statement;
+/// MySQL reads it after (the read then sees the latest committed count). SQLite's IMMEDIATE
+/// transaction already holds the database.
 async fn lock_counter(
     tx: &DatabaseTransaction,
     member_id: i64,
     day: NaiveDate,
     source: &str,
-) -> Result<(), ApiError> {
+) -> Result<i32, ApiError> {
     let counter = point_day_source::ActiveModel {
         member_id: Set(member_id),
         local_date: Set(day),
         source: Set(source.to_owned()),
         points: Set(0),
     };
-    point_day_source::Entity::insert(counter)
-        .on_conflict(
-            OnConflict::columns([
-                point_day_source::Column::MemberId,
-                point_day_source::Column::LocalDate,
-                point_day_source::Column::Source,
-            ])
-            // Qualified: in PostgreSQL a bare `points` could also mean the proposed row's.
-            .value(
-                point_day_source::Column::Points,
-                Expr::col((point_day_source::Entity, point_day_source::Column::Points)),
-            )
-            .to_owned(),
+    let upsert = point_day_source::Entity::insert(counter).on_conflict(
+        OnConflict::columns([
+            point_day_source::Column::MemberId,
+            point_day_source::Column::LocalDate,
+            point_day_source::Column::Source,
+        ])
+        // Qualified: in PostgreSQL a bare `points` could also mean the proposed row's.
+        .value(
+            point_day_source::Column::Points,
+            Expr::col((point_day_source::Entity, point_day_source::Column::Points)),
         )
-        .exec_without_returning(tx)
-        .await?;
-    Ok(())
+        .to_owned(),
+    );
+    if tx.get_database_backend() != DatabaseBackend::MySql {
+        return Ok(upsert.exec_with_returning(tx).await?.points);
+    }
+    upsert.exec_without_returning(tx).await?;
+    Ok(
+        point_day_source::Entity::find_by_id((member_id, day, source.to_owned()))
+            .one(tx)
+            .await?
+            .map_or(0, |c| c.points),
+    )
 }
 
 async fn paid_this_week(
@@ -220,39 +229,61 @@ async fn paid_this_week(
     Ok(rows.iter().map(|r| r.points).sum())
 }
 
-/// `points += delta` on one total, creating it if absent. Update first: the row usually exists.
-async fn add_to_total(
+/// `points += delta` on the member's day, week, month and all-time totals, creating those
+/// absent, in one statement; returns the all-time total after it (read back on MySQL, which
+/// has no `RETURNING`).
+async fn add_to_totals(
     tx: &DatabaseTransaction,
-    period: &str,
-    start: NaiveDate,
     member_id: i64,
+    day: NaiveDate,
     delta: i32,
-) -> Result<(), ApiError> {
-    let bump = || {
-        point_totals::Entity::update_many()
-            .col_expr(
-                point_totals::Column::Points,
-                Expr::col(point_totals::Column::Points).add(delta),
-            )
-            .filter(point_totals::Column::Period.eq(period))
-            .filter(point_totals::Column::PeriodStart.eq(start))
-            .filter(point_totals::Column::MemberId.eq(member_id))
-            .exec(tx)
+) -> Result<i32, ApiError> {
+    let backend = tx.get_database_backend();
+    let (conflict, returning) = match backend {
+        DatabaseBackend::MySql => (
+            "ON DUPLICATE KEY UPDATE points = points + VALUES(points)",
+            "",
+        ),
+        _ => (
+            "ON CONFLICT (period, period_start, member_id) \
+             DO UPDATE SET points = point_totals.points + excluded.points",
+            " RETURNING period, points",
+        ),
     };
-    if bump().await?.rows_affected > 0 {
-        return Ok(());
-    }
-    let row = point_totals::ActiveModel {
-        period: Set(period.to_owned()),
-        period_start: Set(start),
-        member_id: Set(member_id),
-        points: Set(delta),
+    let periods = periods(day);
+    let sql = format!(
+        "INSERT INTO point_totals (period, period_start, member_id, points) \
+         VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?) {conflict}{returning}"
+    );
+    let values = periods
+        .iter()
+        .flat_map(|&(period, start)| [period.into(), start.into(), member_id.into(), delta.into()]);
+    let statement = raw(backend, &sql, values);
+    let all_time = |rows: Vec<sea_orm::QueryResult>| -> Result<Option<i32>, ApiError> {
+        for row in rows {
+            if row.try_get::<String>("", "period")? == "all" {
+                return Ok(Some(row.try_get("", "points")?));
+            }
+        }
+        Ok(None)
     };
-    if insert_unless_duplicate(tx, row).await?.is_none() {
-        // Another payout created it between our update and insert.
-        bump().await?;
+    let total = if returning.is_empty() {
+        tx.execute_raw(statement).await?;
+        None
+    } else {
+        all_time(tx.query_all_raw(statement).await?)?
+    };
+    match total {
+        Some(total) => Ok(total),
+        None => Ok(point_totals::Entity::find_by_id((
+            "all".to_owned(),
+            NaiveDate::default(),
+            member_id,
+        ))
+        .one(tx)
+        .await?
+        .map_or(0, |t| t.points)),
     }
-    Ok(())
 }
 
 fn rule_dto(r: point_rules::Model) -> Option<PointRule> {
@@ -546,8 +577,72 @@ pub fn competition_ranks(points: &[i64]) -> Vec<u64> {
     ranks
 }
 
+/// Leaderboard tops by (org or global, period, period start, limit), each kept for a second
+/// or so: the top of a board is the same for everyone, and reading it is most of the work.
+/// The caller's own rank is never cached.
+#[derive(Clone)]
+pub struct BoardTops(Option<moka::sync::Cache<TopKey, Arc<Vec<Ranked>>>>);
+
+type TopKey = (Option<i64>, &'static str, NaiveDate, u64);
+
+impl BoardTops {
+    /// Zero keeps nothing.
+    pub fn new(keep: std::time::Duration) -> Self {
+        Self((!keep.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(keep)
+                .build()
+        }))
+    }
+
+    fn get(&self, key: &TopKey) -> Option<Arc<Vec<Ranked>>> {
+        self.0.as_ref()?.get(key)
+    }
+
+    fn insert(&self, key: TopKey, items: Arc<Vec<Ranked>>) {
+        if let Some(cache) = &self.0 {
+            cache.insert(key, items);
+        }
+    }
+}
+
+/// The board's first `limit` places, with nicknames and shared ranks.
+async fn top_of(
+    conn: &impl ConnectionTrait,
+    scope: Condition,
+    limit: u64,
+) -> Result<Vec<Ranked>, ApiError> {
+    let top = point_totals::Entity::find()
+        .filter(scope)
+        .order_by_desc(point_totals::Column::Points)
+        .order_by_asc(point_totals::Column::MemberId)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let nicknames: HashMap<i64, Option<String>> = members::Entity::find()
+        .filter(members::Column::Id.is_in(top.iter().map(|t| t.member_id).collect::<Vec<_>>()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.nickname))
+        .collect();
+    let points: Vec<i64> = top.iter().map(|t| i64::from(t.points)).collect();
+    Ok(top
+        .iter()
+        .zip(competition_ranks(&points))
+        .map(|(t, rank)| Ranked {
+            rank,
+            member_id: t.member_id,
+            nickname: nicknames.get(&t.member_id).cloned().flatten(),
+            points: i64::from(t.points),
+        })
+        .collect())
+}
+
 pub async fn leaderboard(
     conn: &impl ConnectionTrait,
+    tops: &BoardTops,
     caller_id: i64,
     query: LeaderboardQuery,
     today: NaiveDate,
@@ -558,6 +653,7 @@ pub async fn leaderboard(
     let mut scope = Condition::all()
         .add(point_totals::Column::Period.eq(period.as_str()))
         .add(point_totals::Column::PeriodStart.eq(start));
+    let mut scope_key = None;
     if query.scope.unwrap_or_default() == BoardScope::Org {
         let org_id = match query.org_id {
             Some(id) => id,
@@ -572,34 +668,18 @@ pub async fn leaderboard(
             .await?
             .ok_or(ApiError::NotFound)?;
         scope = scope.add(point_totals::Column::MemberId.in_subquery(members_under(&org.path)));
+        scope_key = Some(org.id);
     }
 
-    let top = point_totals::Entity::find()
-        .filter(scope.clone())
-        .order_by_desc(point_totals::Column::Points)
-        .order_by_asc(point_totals::Column::MemberId)
-        .limit(limit)
-        .all(conn)
-        .await?;
-    let nicknames: HashMap<i64, Option<String>> = members::Entity::find()
-        .filter(members::Column::Id.is_in(top.iter().map(|t| t.member_id).collect::<Vec<_>>()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.nickname))
-        .collect();
-    let points: Vec<i64> = top.iter().map(|t| i64::from(t.points)).collect();
-    let items = top
-        .iter()
-        .zip(competition_ranks(&points))
-        .map(|(t, rank)| Ranked {
-            rank,
-            member_id: t.member_id,
-            nickname: nicknames.get(&t.member_id).cloned().flatten(),
-            points: i64::from(t.points),
-        })
-        .collect();
-
+    let key = (scope_key, period.as_str(), start, limit);
+    let items = match tops.get(&key) {
+        Some(items) => items,
+        None => {
+            let items = Arc::new(top_of(conn, scope.clone(), limit).await?);
+            tops.insert(key, items.clone());
+            items
+        }
+    };
     let mine = point_totals::Entity::find_by_id((period.as_str().to_owned(), start, caller_id))
         .one(conn)
         .await?
@@ -612,7 +692,7 @@ pub async fn leaderboard(
     Ok(Leaderboard {
         period,
         period_start: start,
-        items,
+        items: items.as_ref().clone(),
         me: MyRank {
             rank: ahead + 1,
             points: i64::from(mine),

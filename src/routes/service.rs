@@ -98,6 +98,9 @@ pub async fn after_accepted(
         .into_iter()
         .map(|s| s.route_id)
         .collect();
+    if route_ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let done: HashSet<i64> = route_completions::Entity::find()
         .filter(route_completions::Column::MemberId.eq(checkin.member_id))
         .filter(route_completions::Column::RouteId.is_in(route_ids.clone()))

@@ -81,6 +81,49 @@ async fn a_check_in_at_fifty_metres_is_accepted_and_paid() {
     assert_eq!(points["total"], 5);
 }
 
+/// One paid check-in is one write transaction of a fixed, small number of statements (the
+/// benchmark's "fewer round trips"): key claim, site, neighbours, insert, payout with its counter,
+/// totals and badges, routes, stored answer. MySQL has no `RETURNING` and needs savepoints for
+/// duplicates, so it reads back a few rows more.
+#[tokio::test]
+async fn a_paid_check_in_costs_a_few_statements_in_one_transaction() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let first = site_at(&app, &root, "旧址一", PANYU.0, PANYU.1).await;
+    let second = site_at(&app, &root, "旧址二", PANYU.0 + 0.001, PANYU.1).await;
+    let member = app.dev_login("o-cost").await;
+    let res = check_in(&app, &member, first, 0.0, 10.0, json!({})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.clock.advance(Duration::minutes(10));
+
+    let before = app.statements_so_far().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/checkins"))
+        .bearer_auth(&member.access_token)
+        .header("Idempotency-Key", "cost-1")
+        .json(
+            &json!({"site_id": second, "lat": PANYU.0 + 0.001, "lng": PANYU.1, "accuracy_m": 10.0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = app.json(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["points_awarded"], 5, "{body}");
+    let cost = app.statements_so_far().await - before;
+    let most = match app.backend() {
+        "sqlite" => 15,
+        "postgres" => 16,
+        _ => 22,
+    };
+    assert!(
+        cost <= most,
+        "a check-in took {cost} statements on {}",
+        app.backend()
+    );
+}
+
 #[tokio::test]
 async fn too_far_is_422_with_the_distance_and_the_accuracy_allowance_is_bounded() {
     let app = spawn_app().await;

@@ -156,6 +156,8 @@ pub async fn spawn_app_with(overrides: Vars) -> TestApp {
         ("REDTRAIL_WECHAT_SECRET", APP_SECRET.into()),
         ("REDTRAIL_WECHAT_TIMEOUT_MS", "1500".into()),
         ("REDTRAIL_DATA_DIR", data_dir.path().display().to_string()),
+        // Tests read boards right after paying; one test turns the cache on.
+        ("REDTRAIL_LEADERBOARD_CACHE_MS", "0".into()),
     ];
     for (key, value) in overrides {
         vars.retain(|(k, _)| *k != key);
@@ -247,6 +249,24 @@ impl TestApp {
             req = req.bearer_auth(token);
         }
         req.send().await.expect("request")
+    }
+
+    /// The server's `redtrail_db_statements_total`: what a request costs the database.
+    pub async fn statements_so_far(&self) -> u64 {
+        let text = self.get("/metrics", None).await.text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("redtrail_db_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the statement counter is in /metrics")
+    }
+
+    /// `sqlite`, `postgres` or `mysql`: for the few checks whose numbers differ by backend.
+    pub fn backend(&self) -> &'static str {
+        match self.db_url.split(':').next() {
+            Some("postgres" | "postgresql") => "postgres",
+            Some("mysql" | "mariadb") => "mysql",
+            _ => "sqlite",
+        }
     }
 
     pub async fn dev_login(&self, openid: &str) -> Session {

@@ -182,14 +182,6 @@ async fn orgs_are_ranked_by_average_points_per_member_counting_members_without_p
     assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
 }
 
-async fn statements_so_far(app: &crate::helpers::TestApp) -> u64 {
-    let text = app.get("/metrics", None).await.text().await.unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("redtrail_db_statements_total "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("the statement counter is in /metrics")
-}
-
 #[tokio::test]
 async fn the_org_board_costs_the_same_few_statements_for_three_or_thirty_children() {
     let app = spawn_app().await;
@@ -219,16 +211,50 @@ async fn the_org_board_costs_the_same_few_statements_for_three_or_thirty_childre
             )
             .await;
         }
-        let before = statements_so_far(&app).await;
+        let before = app.statements_so_far().await;
         let (status, body) = app
             .json(app.get(&board, Some(&root.access_token)).await)
             .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["items"].as_array().unwrap().len(), wanted);
-        cost.push(statements_so_far(&app).await - before);
+        cost.push(app.statements_so_far().await - before);
     }
     assert_eq!(
         cost[0], cost[1],
         "statements for 3 and 30 children: {cost:?}"
+    );
+}
+
+/// With the cache on, the top of a board may be a moment old, but "me" is always exact: a
+/// member who just climbed sees their new points and rank at once.
+#[tokio::test]
+async fn a_cached_top_never_hides_my_own_exact_place() {
+    let app =
+        crate::helpers::spawn_app_with(vec![("REDTRAIL_LEADERBOARD_CACHE_MS", "60000".into())])
+            .await;
+    let db = Db::connect(&app.db_url).await.unwrap();
+    let (a, b) = (
+        app.dev_login("o-cache-a").await,
+        app.dev_login("o-cache-b").await,
+    );
+    let day = today(&app);
+    checkins(&db, &app, &a, "a", 2, day).await;
+    checkins(&db, &app, &b, "b", 1, day).await;
+    let first = board(&app, &b, "scope=global&period=day").await;
+    assert_eq!(
+        rows(&first),
+        vec![(a.member_id, 1, 10), (b.member_id, 2, 5)]
+    );
+    assert_eq!(first["me"], json!({"rank": 2, "points": 5}));
+
+    checkins(&db, &app, &b, "b-more", 2, day).await;
+    let second = board(&app, &b, "scope=global&period=day").await;
+    assert_eq!(second["me"], json!({"rank": 1, "points": 15}));
+    // The top is the one read a moment ago: that is all the cache may do.
+    assert_eq!(second["items"], first["items"]);
+    let other_period = board(&app, &b, "scope=global&period=all").await;
+    assert_eq!(
+        rows(&other_period),
+        vec![(b.member_id, 1, 15), (a.member_id, 2, 10)]
     );
 }

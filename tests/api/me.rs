@@ -88,3 +88,15 @@ async fn put_me_needs_a_login() {
     let res = app.put("/api/v1/me", &json!({"nickname": "x"}), None).await;
     assert_error(res, StatusCode::UNAUTHORIZED, "auth.required").await;
 }
+
+/// `Caller` reads the member with their roles in one query and `/me` shows that row, so the
+/// member is not read twice: two statements in all (the other is their org).
+#[tokio::test]
+async fn get_me_costs_two_statements() {
+    let app = spawn_app().await;
+    let s = app.dev_login("o-me-cost").await;
+    let before = app.statements_so_far().await;
+    let res = app.get("/api/v1/me", Some(&s.access_token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.statements_so_far().await - before, 2);
+}
