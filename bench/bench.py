@@ -38,6 +38,9 @@ SITES = int(os.environ.get("BENCH_SITES", "200"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PG_DB = "redtrail_bench"
+# The targets are for PostgreSQL that makes commits durable. A test machine's server often runs
+# with fsync off; the benchmark turns it on for its run and puts the settings back after.
+PG_DURABLE = os.environ.get("BENCH_PG_DURABLE", "on") == "on"
 # Panyu, Guangzhou; the snake runs north and east from here.
 ORIGIN = (22.90, 113.30)
 SPACING_M = 3000.0
@@ -363,7 +366,40 @@ def settings(backend):
     return {name: value for name, value in rows}
 
 
+class DurablePostgres:
+    """fsync and synchronous_commit on for the run (ALTER SYSTEM, reload), then as they were."""
+
+    SETTINGS = ("fsync", "synchronous_commit")
+
+    def __enter__(self):
+        admin = PG_ADMIN_URL + "/postgres"
+        self.before = {}
+        for name in self.SETTINGS:
+            out = subprocess.run(["psql", admin, "-XAtc", f"SELECT setting FROM pg_settings"
+                                  f" WHERE name = '{name}'"], check=True, capture_output=True,
+                                 text=True).stdout.strip()
+            self.before[name] = out
+            psql(admin, f"ALTER SYSTEM SET {name} = on")
+        psql(admin, "SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        admin = PG_ADMIN_URL + "/postgres"
+        for name, value in self.before.items():
+            psql(admin, f"ALTER SYSTEM SET {name} = '{value}'")
+        psql(admin, "SELECT pg_reload_conf()")
+        return False
+
+
 def run(kind):
+    if kind == "postgres" and PG_DURABLE:
+        with DurablePostgres():
+            return run_on(kind)
+    return run_on(kind)
+
+
+def run_on(kind):
     os.makedirs(OUT, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix=f"redtrail-bench-{kind}-")
     log(f"== {kind} (in {workdir})")
