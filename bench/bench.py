@@ -36,6 +36,11 @@ CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16 64 256").
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "2000"))
 SITES = int(os.environ.get("BENCH_SITES", "200"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+# BENCH_PROFILE=1 runs the server under `perf record` (target/bench/perf-<backend>.data; read it
+# with `perf report -i …`); peak RSS is then perf's, not the server's.
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+# Which parts to run: any of writes, reads (default both).
+PARTS = os.environ.get("BENCH_PARTS", "writes reads").split()
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PG_DB = "redtrail_bench"
 # The targets are for PostgreSQL that makes commits durable. A test machine's server often runs
@@ -142,7 +147,7 @@ def psql(url, sql):
 
 
 class Server:
-    def __init__(self, backend, workdir):
+    def __init__(self, backend, workdir, profile=False):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -157,7 +162,12 @@ class Server:
         self.env = env
         self.log = open(os.path.join(workdir, "server.log"), "w")
         started = time.monotonic()
-        self.proc = subprocess.Popen([BIN, "serve"], env=env, cwd=workdir, stdout=self.log,
+        command = [BIN, "serve"]
+        self.profiled = profile
+        if profile:
+            command = ["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o",
+                       os.path.join(OUT, f"perf-{backend.kind}.data"), "--", *command]
+        self.proc = subprocess.Popen(command, env=env, cwd=workdir, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         while True:
             if self.proc.poll() is not None:
@@ -181,7 +191,8 @@ class Server:
         return 0.0
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
+        # perf record stops on SIGINT, writes its data and ends the server with it.
+        self.proc.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -240,12 +251,24 @@ def populate(api, server, workdir):
             "site0": sites[0], "member_lo": min(ids), "member_hi": max(ids)}
 
 
+def cpu_ticks():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def wrk(base, script, connections, args):
-    cmd = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{DURATION}", "--timeout", "10s",
-           "-s", os.path.join("bench", "lua", script), base, "--", *map(str, args)]
+    threads = min(THREADS, connections)  # the scripts number requests by thread: last argument
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--timeout", "10s",
+           "-s", os.path.join("bench", "lua", script), base, "--", *map(str, args), str(threads)]
+    busy0, total0 = cpu_ticks()
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    busy1, total1 = cpu_ticks()
     line = next(l for l in out.splitlines() if l.startswith("BENCH "))
     r = json.loads(line[6:])
+    r["cpu_busy"] = (busy1 - busy0) / max(total1 - total0, 1)
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     return r
 
@@ -256,7 +279,7 @@ def write_runs(api, backend, setup, base_epoch):
         before = api.metrics()
         rows_before = backend.scalar("SELECT COUNT(*) FROM checkins")
         r = wrk(api.base, "checkin.lua", c,
-                [setup["tokens"], setup["sites"], base_epoch, p, THREADS])
+                [setup["tokens"], setup["sites"], base_epoch, p])
         p = r["next"]
         time.sleep(1.0)  # requests in flight when wrk stopped finish on the server
         after = api.metrics()
@@ -283,6 +306,7 @@ def write_runs(api, backend, setup, base_epoch):
             problems.append(f"other statuses: {r['statuses']}")
         r["problems"] = problems
         log(f"  {backend.kind} checkins c={c}: {r['rps']:.0f}/s p99 {r['p99_us'] / 1000:.1f} ms"
+            f" cpu {r['cpu_busy']:.0%}"
             f" rows={rows} 201s={created} {'OK' if not problems else problems}")
         results.append(r)
     dup = backend.scalar("SELECT COUNT(*) FROM (SELECT member_id, site_id, local_date FROM checkins"
@@ -320,10 +344,11 @@ def read_runs(api, setup):
     results = []
     for what, path in paths:
         for c in CONNECTIONS:
-            r = wrk(api.base, "get.lua", c, [setup["tokens"], path, THREADS])
+            r = wrk(api.base, "get.lua", c, [setup["tokens"], path])
             bad = {s: n for s, n in r["statuses"].items() if s != "200"}
             r.update({"what": what, "connections": c, "problems": [f"statuses {bad}"] if bad else []})
             log(f"  {what} c={c}: {r['rps']:.0f}/s p99 {r['p99_us'] / 1000:.1f} ms"
+                f" cpu {r['cpu_busy']:.0%}"
                 f" {'OK' if not bad else bad}")
             results.append(r)
     return results
@@ -404,15 +429,17 @@ def run_on(kind):
     workdir = tempfile.mkdtemp(prefix=f"redtrail-bench-{kind}-")
     log(f"== {kind} (in {workdir})")
     backend = Backend(kind, workdir)
-    server = Server(backend, workdir)
+    server = Server(backend, workdir, profile=PROFILE)
     log(f"  start-up on a fresh database (migrations included): {server.startup_s:.3f} s")
     api = Api(server.base)
     try:
         setup = populate(api, server, workdir)
         # Captures a minute apart from here, all earlier today: see checkin.lua.
         base_epoch = int(time.time()) - 60 * (SITES + 5)
-        writes, checks = write_runs(api, backend, setup, base_epoch)
-        reads = read_runs(api, setup)
+        writes, checks = ([], {"problems": []})
+        if "writes" in PARTS:
+            writes, checks = write_runs(api, backend, setup, base_epoch)
+        reads = read_runs(api, setup) if "reads" in PARTS else []
         rss = server.peak_rss_mb()
     finally:
         server.stop()
@@ -421,8 +448,8 @@ def run_on(kind):
     warm_startup = restarted.startup_s
     restarted.stop()
     raw = raw_limit(backend, setup)
-    best_write = max(w["rps"] for w in writes if w["connections"] == 64) if 64 in CONNECTIONS \
-        else max(w["rps"] for w in writes)
+    at_64 = [w["rps"] for w in writes if w["connections"] == 64] or [w["rps"] for w in writes]
+    best_write = max(at_64, default=0.0)
     result = {
         "backend": kind, "settings": settings(backend), "date": datetime.now().isoformat(
             timespec="seconds"), "duration": DURATION, "members": MEMBERS, "sites": SITES,
@@ -441,17 +468,22 @@ def report(results):
     for r in results:
         lines.append(f"### {r['backend']} ({', '.join(f'{k} {v}' for k, v in r['settings'].items())})")
         lines.append("")
-        lines.append("| run | conns | req/s | p50 ms | p99 ms | stmts/req | checks |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("| run | conns | req/s | p50 ms | p99 ms | CPU busy | stmts/req | checks |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         for w in r["writes"] + r["reads"]:
             ok = "ok" if not w["problems"] else "; ".join(w["problems"])
             if "rows" in w:
                 ok = f"rows {w['rows']} = 201s {w['server_201']}, " + ok
             stmts = w.get("statements_per_request", "")
             lines.append(f"| {w['what']} | {w['connections']} | {w['rps']:,.0f} |"
-                         f" {w['p50_us'] / 1000:.1f} | {w['p99_us'] / 1000:.1f} | {stmts} | {ok} |")
+                         f" {w['p50_us'] / 1000:.1f} | {w['p99_us'] / 1000:.1f} |"
+                         f" {w['cpu_busy']:.0%} | {stmts} | {ok} |")
         c = r["checks"]
         lines.append("")
+        if "accepted" not in c:
+            lines.append(f"- peak RSS {r['peak_rss_mb']:.0f} MB")
+            lines.append("")
+            continue
         lines.append(f"- raw limit: {r['raw']['tps']:,.0f} tx/s ({r['raw']['how']}); API ÷ raw at"
                      f" 64 connections: {r['ratio_at_64']:.2f}")
         lines.append(f"- after the writes: {c['accepted']} accepted, {c['flagged']} flagged,"

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 
 /// Applies pending migrations.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::open(&settings.database_url, true).await?;
+    let db = Db::open(&settings.database_url, true, settings.db_pool_size).await?;
     tracing::info!("migrations are up to date");
     db.close().await?;
     Ok(())
@@ -18,7 +18,12 @@ pub async fn create_admin(
     username: &str,
     password: &str,
 ) -> anyhow::Result<()> {
-    let db = Db::open(&settings.database_url, settings.migrate).await?;
+    let db = Db::open(
+        &settings.database_url,
+        settings.migrate,
+        settings.db_pool_size,
+    )
+    .await?;
     let result =
         crate::sessions::service::create_platform_admin(&db, username, password, SystemClock.now())
             .await;
@@ -50,7 +55,12 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
         settings.env != crate::config::Environment::Production,
         "refusing to load demo data with REDTRAIL_ENV=production"
     );
-    let db = Db::open(&settings.database_url, settings.migrate).await?;
+    let db = Db::open(
+        &settings.database_url,
+        settings.migrate,
+        settings.db_pool_size,
+    )
+    .await?;
     let result = crate::seed::demo(&db, SystemClock.now()).await;
     db.close().await?;
     match result.map_err(anyhow::Error::new)? {
@@ -75,7 +85,12 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
 
 /// Recomputes point counters and totals from the ledger. Exits non-zero on any mismatch.
 pub async fn verify_points(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::open(&settings.database_url, settings.migrate).await?;
+    let db = Db::open(
+        &settings.database_url,
+        settings.migrate,
+        settings.db_pool_size,
+    )
+    .await?;
     let problems = crate::points::service::verify(db.conn()).await;
     db.close().await?;
     let problems = problems.map_err(anyhow::Error::new)?;

@@ -61,6 +61,8 @@ pub struct Settings {
     pub admin_login_per_ip: u32,
     /// How long a leaderboard's top N may be served from memory; zero turns the cache off.
     pub leaderboard_cache: Duration,
+    /// Database connections in the pool; `None`: the backend's default (`db::Db`).
+    pub db_pool_size: Option<u32>,
 }
 
 // Secrets stay out of `{:?}` so a debug print of the settings cannot leak them.
@@ -361,6 +363,10 @@ impl Settings {
                 )?
                 .min(60_000),
             ),
+            db_pool_size: match src.get("REDTRAIL_DB_POOL_SIZE") {
+                None => None,
+                raw => Some(parse_u64("REDTRAIL_DB_POOL_SIZE", raw, 0)?.clamp(1, 1_000) as u32),
+            },
         })
     }
 }

@@ -25,17 +25,63 @@ pub struct Db {
     /// Every statement sent, for `/metrics` (`redtrail_db_statements_total`): the number that
     /// says whether a request's queries grow with its data.
     statements: prometheus::IntCounter,
-    /// SQLite only: writers take turns here, in arrival order (tokio's mutex is fair), instead
-    /// of sleeping in SQLite's busy handler, whose back-off sleeps were most of the write p99.
-    /// Readers do not take it (WAL). Another process writing to the file still meets the busy
-    /// timeout, as before.
-    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: the one writer (see [`Writer`]).
+    writer: Option<Arc<Writer>>,
+}
+
+/// SQLite's writer. Writers take turns on `turn`, in arrival order (tokio's mutex is fair),
+/// instead of sleeping in SQLite's busy handler, whose back-off sleeps were most of the write
+/// p99; and they write through a connection of their own, whose page cache stays warm, while
+/// readers use the pool (WAL: they never wait for the writer). Another process writing to the
+/// file still meets the busy timeout.
+struct Writer {
+    turn: tokio::sync::Mutex<()>,
+    /// `None` for an in-memory database, where another connection would be another database.
+    conn: Option<DatabaseConnection>,
+}
+
+/// Connections in the pool when the settings name none (SQLite's are readers; the writer has
+/// its own). Each query waits for a hand-off to the connection (a thread of sqlx's for SQLite, a
+/// server process for the others), so throughput comes from many in flight: measured on two
+/// cores, 4 SQLite readers served `/me` at half the rate of 16, and 32 were no faster than 16
+/// (BENCHMARKS.md).
+const DEFAULT_POOL_SIZE: u32 = 16;
+
+fn backend_of(url: &str) -> DatabaseBackend {
+    if url.starts_with("postgres") {
+        DatabaseBackend::Postgres
+    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
+        DatabaseBackend::MySql
+    } else {
+        DatabaseBackend::Sqlite
+    }
+}
+
+fn options(url: &str, max_connections: u32) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .max_connections(max_connections);
+    opts.map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+    });
+    opts
 }
 
 impl Db {
-    /// Connects by URL. For SQLite: creates the file's directory, turns on WAL, foreign keys and a
-    /// busy timeout, so readers never block the writer and a waiting writer waits, not fails.
+    /// Connects by URL with the default pool size.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        Self::connect_sized(url, None).await
+    }
+
+    /// Connects by URL, with `pool_size` connections at most (`None`: the backend's default).
+    /// For SQLite: creates the file's directory, turns on WAL, foreign keys and a busy timeout,
+    /// and opens the writer's own connection beside the readers' pool.
+    pub async fn connect_sized(url: &str, pool_size: Option<u32>) -> Result<Self, DbErr> {
         if let Some(path) = sqlite_file(url)
             && let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
@@ -43,18 +89,9 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
-            .max_connections(16);
-        opts.map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-        });
-        let mut conn = Database::connect(opts).await?;
+        let backend = backend_of(url);
+        let pool = pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1);
+        let mut conn = Database::connect(options(url, pool)).await?;
         let statements = prometheus::IntCounter::new(
             "redtrail_db_statements_total",
             "SQL statements sent to the database",
@@ -62,8 +99,24 @@ impl Db {
         .map_err(|e| DbErr::Custom(e.to_string()))?;
         let counted = statements.clone();
         conn.set_metric_callback(move |_| counted.inc());
-        let writer = (conn.get_database_backend() == DatabaseBackend::Sqlite)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let writer = match backend {
+            DatabaseBackend::Sqlite => {
+                let own = match sqlite_file(url) {
+                    Some(_) => {
+                        let mut own = Database::connect(options(url, 1)).await?;
+                        let counted = statements.clone();
+                        own.set_metric_callback(move |_| counted.inc());
+                        Some(own)
+                    }
+                    None => None,
+                };
+                Some(Arc::new(Writer {
+                    turn: tokio::sync::Mutex::new(()),
+                    conn: own,
+                }))
+            }
+            _ => None,
+        };
         Ok(Self {
             conn,
             statements,
@@ -72,10 +125,10 @@ impl Db {
     }
 
     /// Connects, then applies pending migrations if `migrate`.
-    pub async fn open(url: &str, migrate: bool) -> anyhow::Result<Self> {
+    pub async fn open(url: &str, migrate: bool, pool_size: Option<u32>) -> anyhow::Result<Self> {
         use anyhow::Context;
         use migration::{Migrator, MigratorTrait};
-        let db = Self::connect(url)
+        let db = Self::connect_sized(url, pool_size)
             .await
             .context("connecting to the database")?;
         if migrate {
@@ -103,6 +156,9 @@ impl Db {
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(own) = self.writer.as_ref().and_then(|w| w.conn.clone()) {
+            own.close().await?;
+        }
         self.conn.close().await
     }
 
@@ -122,7 +178,7 @@ impl Db {
         let mut attempt = 1;
         loop {
             let _turn = match &self.writer {
-                Some(writer) => Some(writer.lock().await),
+                Some(writer) => Some(writer.turn.lock().await),
                 None => None,
             };
             let txn = Arc::new(self.begin_write().await?);
@@ -153,13 +209,17 @@ impl Db {
         // the transaction must see the winner's row, which REPEATABLE READ's snapshot hides.
         let isolation_level =
             (self.backend() == DatabaseBackend::MySql).then_some(IsolationLevel::ReadCommitted);
-        self.conn
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                isolation_level,
-                ..Default::default()
-            })
-            .await
+        let conn = self
+            .writer
+            .as_ref()
+            .and_then(|w| w.conn.as_ref())
+            .unwrap_or(&self.conn);
+        conn.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            isolation_level,
+            ..Default::default()
+        })
+        .await
     }
 }
 

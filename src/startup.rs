@@ -36,7 +36,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let db = Db::open(&settings.database_url, settings.migrate).await?;
+        let db = Db::open(
+            &settings.database_url,
+            settings.migrate,
+            settings.db_pool_size,
+        )
+        .await?;
         let secret = jwt_secret(&settings)?;
         let state = web::Data::new(AppState {
             tokens: TokenKeys::new(
