@@ -27,7 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "redtrail")
+# BENCH_BIN: another build to measure (an older commit's, for a before/after).
+BIN = os.environ.get("BENCH_BIN", os.path.join(ROOT, "target", "release", "redtrail"))
 OUT = os.path.join(ROOT, "target", "bench")
 RAW_SQLITE = os.path.join(OUT, "sqlite-raw")
 

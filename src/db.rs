@@ -164,9 +164,12 @@ impl Db {
 
     /// Runs `body` in a write transaction and commits it.
     ///
-    /// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so two
-    /// writers queue on the busy timeout instead of one failing with "database is locked" when
-    /// it upgrades from reading. On MySQL/PostgreSQL a deadlock or serialization failure rolls
+    /// On SQLite writers take turns on the [`Writer`] (first come, first served) and the
+    /// transaction is `BEGIN IMMEDIATE` on its connection: it takes the write lock up front, so a
+    /// writer in another process waits on the busy timeout instead of one failing with "database
+    /// is locked" when it upgrades from reading. Every write of this process must come through
+    /// here, or it would poll for SQLite's lock against a writer that always has the next turn
+    /// queued. On MySQL/PostgreSQL a deadlock or serialization failure rolls
     /// back and runs `body` again, a bounded number of times, so a race ends in the documented
     /// answer and not a 500. `body` may therefore run more than once: it must only touch the
     /// database through the transaction.
@@ -177,7 +180,7 @@ impl Db {
     {
         let mut attempt = 1;
         loop {
-            let _turn = match &self.writer {
+            let turn = match &self.writer {
                 Some(writer) => Some(writer.turn.lock().await),
                 None => None,
             };
@@ -195,6 +198,8 @@ impl Db {
             };
             match result {
                 Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {
+                    // Let the other writers on while this one backs off.
+                    drop(turn);
                     tracing::warn!(attempt, "write transaction hit a deadlock; retrying");
                     tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
                     attempt += 1;

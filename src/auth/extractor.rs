@@ -30,12 +30,22 @@ fn context(req: &HttpRequest) -> Result<web::Data<AuthContext>, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AuthContext is not registered")))
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Caller {
     pub member_id: i64,
     pub roles: Vec<RoleGrant>,
     /// The member's row as read for this request: handlers that show it need not read it again.
     pub member: members::Model,
+}
+
+// The row holds the phone, real name and password hash: a debug print shows none of it.
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("member_id", &self.member_id)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caller {

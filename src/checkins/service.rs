@@ -53,12 +53,13 @@ async fn implausibility(
     at: DateTime<Utc>,
 ) -> Result<Option<&'static str>, ApiError> {
     // Each side is a derived table: SQLite allows no ORDER BY/LIMIT on a bare UNION member.
-    const NEIGHBOURS: &str = "SELECT * FROM (SELECT * FROM checkins \
+    // `side` orders the two (a UNION ALL promises no order): the one before is judged first.
+    const NEIGHBOURS: &str = "SELECT * FROM (SELECT 0 AS side, checkins.* FROM checkins \
          WHERE member_id = ? AND status <> ? AND captured_at <= ? \
          ORDER BY captured_at DESC LIMIT 1) AS before_it \
-         UNION ALL SELECT * FROM (SELECT * FROM checkins \
+         UNION ALL SELECT * FROM (SELECT 1 AS side, checkins.* FROM checkins \
          WHERE member_id = ? AND status <> ? AND captured_at > ? \
-         ORDER BY captured_at ASC LIMIT 1) AS after_it";
+         ORDER BY captured_at ASC LIMIT 1) AS after_it ORDER BY side";
     let rejected = CheckinStatus::Rejected.as_str();
     let at = UtcTime::from(at);
     let values = [

@@ -168,14 +168,17 @@ async fn claim(
 }
 
 /// Deletes keys past the replay window; run now and then by the server (every instance may:
-/// deleting what another deleted is harmless). Kept out of the work's transaction, where on
-/// MySQL it would wait on the member's in-flight keys.
+/// deleting what another deleted is harmless). A write of its own, not part of any request's,
+/// where on MySQL it would wait on the member's in-flight keys.
 pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<u64, ApiError> {
-    let gone = idempotency_keys::Entity::delete_many()
-        .filter(idempotency_keys::Column::CreatedAt.lte(UtcTime::from(now - REPLAY_WINDOW)))
-        .exec(db.conn())
-        .await?;
-    Ok(gone.rows_affected)
+    db.write(|tx| async move {
+        let gone = idempotency_keys::Entity::delete_many()
+            .filter(idempotency_keys::Column::CreatedAt.lte(UtcTime::from(now - REPLAY_WINDOW)))
+            .exec(tx.as_ref())
+            .await?;
+        Ok(gone.rows_affected)
+    })
+    .await
 }
 
 /// Stores the answer beside the key, in the work's transaction.

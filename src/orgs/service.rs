@@ -451,8 +451,11 @@ pub async fn join(
 
 /// Takes the member out of their org. Leaving when in none is not an error.
 pub async fn leave(db: &Db, member_id: i64) -> Result<Member, ApiError> {
-    org_members::Entity::delete_by_id(member_id)
-        .exec(db.conn())
-        .await?;
-    members_service::view(db.conn(), member_id).await
+    db.write(|tx| async move {
+        org_members::Entity::delete_by_id(member_id)
+            .exec(tx.as_ref())
+            .await?;
+        members_service::view(tx.as_ref(), member_id).await
+    })
+    .await
 }

@@ -577,13 +577,16 @@ pub fn competition_ranks(points: &[i64]) -> Vec<u64> {
     ranks
 }
 
-/// Leaderboard tops by (org or global, period, period start, limit), each kept for a second
+/// Leaderboard tops by (org or global, period, period start), each kept for a second
 /// or so: the top of a board is the same for everyone, and reading it is most of the work.
 /// The caller's own rank is never cached.
 #[derive(Clone)]
 pub struct BoardTops(Option<moka::sync::Cache<TopKey, Arc<Vec<Ranked>>>>);
 
-type TopKey = (Option<i64>, &'static str, NaiveDate, u64);
+type TopKey = (Option<i64>, &'static str, NaiveDate);
+
+/// The most places a board shows (`limit` is clamped to it).
+const BOARD_MAX_LIMIT: u64 = 100;
 
 impl BoardTops {
     /// Zero keeps nothing.
@@ -594,6 +597,10 @@ impl BoardTops {
                 .time_to_live(keep)
                 .build()
         }))
+    }
+
+    fn is_on(&self) -> bool {
+        self.0.is_some()
     }
 
     fn get(&self, key: &TopKey) -> Option<Arc<Vec<Ranked>>> {
@@ -649,7 +656,7 @@ pub async fn leaderboard(
 ) -> Result<Leaderboard, ApiError> {
     let period = query.period.unwrap_or_default();
     let start = period_start(period, today);
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let limit = query.limit.unwrap_or(20).clamp(1, BOARD_MAX_LIMIT);
     let mut scope = Condition::all()
         .add(point_totals::Column::Period.eq(period.as_str()))
         .add(point_totals::Column::PeriodStart.eq(start));
@@ -671,15 +678,19 @@ pub async fn leaderboard(
         scope_key = Some(org.id);
     }
 
-    let key = (scope_key, period.as_str(), start, limit);
-    let items = match tops.get(&key) {
-        Some(items) => items,
+    // The top MAX_LIMIT is kept whatever `limit` asks, so every limit shares one entry.
+    let key = (scope_key, period.as_str(), start);
+    let top = match tops.get(&key) {
+        Some(top) => top,
         None => {
-            let items = Arc::new(top_of(conn, scope.clone(), limit).await?);
-            tops.insert(key, items.clone());
-            items
+            // Without a cache, read only what this request shows.
+            let want = if tops.is_on() { BOARD_MAX_LIMIT } else { limit };
+            let top = Arc::new(top_of(conn, scope.clone(), want).await?);
+            tops.insert(key, top.clone());
+            top
         }
     };
+    let items: Vec<Ranked> = top.iter().take(limit as usize).cloned().collect();
     let mine = point_totals::Entity::find_by_id((period.as_str().to_owned(), start, caller_id))
         .one(conn)
         .await?
@@ -692,7 +703,7 @@ pub async fn leaderboard(
     Ok(Leaderboard {
         period,
         period_start: start,
-        items: items.as_ref().clone(),
+        items,
         me: MyRank {
             rank: ahead + 1,
             points: i64::from(mine),

@@ -199,16 +199,20 @@ pub async fn refresh(
 /// Revokes a refresh token. Unknown or already revoked tokens are fine: logging out twice is
 /// still logged out.
 pub async fn logout(db: &Db, token: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
-    refresh_tokens::Entity::update_many()
-        .col_expr(
-            refresh_tokens::Column::RevokedAt,
-            Expr::value(entity::time::UtcTime::from(now)),
-        )
-        .filter(refresh_tokens::Column::TokenHash.eq(hash_refresh_token(token)))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(db.conn())
-        .await?;
-    Ok(())
+    let hash = &hash_refresh_token(token);
+    db.write(|tx| async move {
+        refresh_tokens::Entity::update_many()
+            .col_expr(
+                refresh_tokens::Column::RevokedAt,
+                Expr::value(entity::time::UtcTime::from(now)),
+            )
+            .filter(refresh_tokens::Column::TokenHash.eq(hash.as_str()))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(tx.as_ref())
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 fn normalize_username(username: &str) -> String {
@@ -253,10 +257,13 @@ pub async fn admin_login(
         .await?;
     // An attempt refused before its password was checked is no failure: it must not extend
     // the lockout.
-    let withdraw = || async {
-        login_failures::Entity::delete_by_id(attempt.id)
-            .exec(db.conn())
-            .await
+    let withdraw = || {
+        db.write(|tx| async move {
+            login_failures::Entity::delete_by_id(attempt.id)
+                .exec(tx.as_ref())
+                .await?;
+            Ok(())
+        })
     };
     let others: Vec<login_failures::Model> = login_failures::Entity::find()
         .filter(login_failures::Column::Username.eq(username))

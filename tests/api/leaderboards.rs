@@ -252,6 +252,9 @@ async fn a_cached_top_never_hides_my_own_exact_place() {
     assert_eq!(second["me"], json!({"rank": 1, "points": 15}));
     // The top is the one read a moment ago: that is all the cache may do.
     assert_eq!(second["items"], first["items"]);
+    // Every limit is cut from the one kept top.
+    let one = board(&app, &b, "scope=global&period=day&limit=1").await;
+    assert_eq!(rows(&one), vec![(a.member_id, 1, 10)]);
     let other_period = board(&app, &b, "scope=global&period=all").await;
     assert_eq!(
         rows(&other_period),
