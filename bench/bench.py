@@ -253,23 +253,25 @@ def populate(api, server, workdir):
 
 
 def cpu_ticks():
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    """(busy, stolen, total) jiffies of the whole machine, from /proc/stat. Stolen time is the
+    hypervisor's: on a shared host it says how much of a run's result is the neighbours'."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    idle, steal = fields[3] + fields[4], fields[7]  # idle + iowait; steal
+    return sum(fields) - idle - steal, steal, sum(fields)
 
 
 def wrk(base, script, connections, args):
     threads = min(THREADS, connections)  # the scripts number requests by thread: last argument
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--timeout", "10s",
            "-s", os.path.join("bench", "lua", script), base, "--", *map(str, args), str(threads)]
-    busy0, total0 = cpu_ticks()
+    busy0, steal0, total0 = cpu_ticks()
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    busy1, total1 = cpu_ticks()
+    busy1, steal1, total1 = cpu_ticks()
     line = next(l for l in out.splitlines() if l.startswith("BENCH "))
     r = json.loads(line[6:])
     r["cpu_busy"] = (busy1 - busy0) / max(total1 - total0, 1)
+    r["cpu_stolen"] = (steal1 - steal0) / max(total1 - total0, 1)
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     return r
 
@@ -307,7 +309,7 @@ def write_runs(api, backend, setup, base_epoch):
             problems.append(f"other statuses: {r['statuses']}")
         r["problems"] = problems
         log(f"  {backend.kind} checkins c={c}: {r['rps']:.0f}/s p99 {r['p99_us'] / 1000:.1f} ms"
-            f" cpu {r['cpu_busy']:.0%}"
+            f" cpu {r['cpu_busy']:.0%} stolen {r['cpu_stolen']:.0%}"
             f" rows={rows} 201s={created} {'OK' if not problems else problems}")
         results.append(r)
     dup = backend.scalar("SELECT COUNT(*) FROM (SELECT member_id, site_id, local_date FROM checkins"
@@ -349,7 +351,7 @@ def read_runs(api, setup):
             bad = {s: n for s, n in r["statuses"].items() if s != "200"}
             r.update({"what": what, "connections": c, "problems": [f"statuses {bad}"] if bad else []})
             log(f"  {what} c={c}: {r['rps']:.0f}/s p99 {r['p99_us'] / 1000:.1f} ms"
-                f" cpu {r['cpu_busy']:.0%}"
+                f" cpu {r['cpu_busy']:.0%} stolen {r['cpu_stolen']:.0%}"
                 f" {'OK' if not bad else bad}")
             results.append(r)
     return results
@@ -469,7 +471,8 @@ def report(results):
     for r in results:
         lines.append(f"### {r['backend']} ({', '.join(f'{k} {v}' for k, v in r['settings'].items())})")
         lines.append("")
-        lines.append("| run | conns | req/s | p50 ms | p99 ms | CPU busy | stmts/req | checks |")
+        lines.append("| run | conns | req/s | p50 ms | p99 ms | CPU busy / stolen | stmts/req |"
+                     " checks |")
         lines.append("|---|---|---|---|---|---|---|---|")
         for w in r["writes"] + r["reads"]:
             ok = "ok" if not w["problems"] else "; ".join(w["problems"])
@@ -478,7 +481,7 @@ def report(results):
             stmts = w.get("statements_per_request", "")
             lines.append(f"| {w['what']} | {w['connections']} | {w['rps']:,.0f} |"
                          f" {w['p50_us'] / 1000:.1f} | {w['p99_us'] / 1000:.1f} |"
-                         f" {w['cpu_busy']:.0%} | {stmts} | {ok} |")
+                         f" {w['cpu_busy']:.0%} / {w['cpu_stolen']:.0%} | {stmts} | {ok} |")
         c = r["checks"]
         lines.append("")
         if "accepted" not in c:
