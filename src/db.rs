@@ -47,16 +47,6 @@ struct Writer {
 /// (BENCHMARKS.md).
 const DEFAULT_POOL_SIZE: u32 = 16;
 
-fn backend_of(url: &str) -> DatabaseBackend {
-    if url.starts_with("postgres") {
-        DatabaseBackend::Postgres
-    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
-        DatabaseBackend::MySql
-    } else {
-        DatabaseBackend::Sqlite
-    }
-}
-
 fn options(url: &str, max_connections: u32) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
@@ -89,9 +79,9 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let backend = backend_of(url);
         let pool = pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1);
         let mut conn = Database::connect(options(url, pool)).await?;
+        let backend = conn.get_database_backend();
         let statements = prometheus::IntCounter::new(
             "redtrail_db_statements_total",
             "SQL statements sent to the database",

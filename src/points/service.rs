@@ -239,51 +239,37 @@ async fn add_to_totals(
     delta: i32,
 ) -> Result<i32, ApiError> {
     let backend = tx.get_database_backend();
-    let (conflict, returning) = match backend {
-        DatabaseBackend::MySql => (
-            "ON DUPLICATE KEY UPDATE points = points + VALUES(points)",
-            "",
-        ),
-        _ => (
+    let tail = match backend {
+        DatabaseBackend::MySql => "ON DUPLICATE KEY UPDATE points = points + VALUES(points)",
+        _ => {
             "ON CONFLICT (period, period_start, member_id) \
-             DO UPDATE SET points = point_totals.points + excluded.points",
-            " RETURNING period, points",
-        ),
+             DO UPDATE SET points = point_totals.points + excluded.points \
+             RETURNING period, points"
+        }
     };
-    let periods = periods(day);
     let sql = format!(
         "INSERT INTO point_totals (period, period_start, member_id, points) \
-         VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?) {conflict}{returning}"
+         VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?) {tail}"
     );
-    let values = periods
-        .iter()
-        .flat_map(|&(period, start)| [period.into(), start.into(), member_id.into(), delta.into()]);
+    let values = periods(day)
+        .into_iter()
+        .flat_map(|(period, start)| [period.into(), start.into(), member_id.into(), delta.into()]);
     let statement = raw(backend, &sql, values);
-    let all_time = |rows: Vec<sea_orm::QueryResult>| -> Result<Option<i32>, ApiError> {
-        for row in rows {
+    if backend != DatabaseBackend::MySql {
+        for row in tx.query_all_raw(statement).await? {
             if row.try_get::<String>("", "period")? == "all" {
-                return Ok(Some(row.try_get("", "points")?));
+                return Ok(row.try_get("", "points")?);
             }
         }
-        Ok(None)
-    };
-    let total = if returning.is_empty() {
-        tx.execute_raw(statement).await?;
-        None
-    } else {
-        all_time(tx.query_all_raw(statement).await?)?
-    };
-    match total {
-        Some(total) => Ok(total),
-        None => Ok(point_totals::Entity::find_by_id((
-            "all".to_owned(),
-            NaiveDate::default(),
-            member_id,
-        ))
-        .one(tx)
-        .await?
-        .map_or(0, |t| t.points)),
+        return Err(anyhow::anyhow!("the all-time total was not returned").into());
     }
+    tx.execute_raw(statement).await?;
+    Ok(
+        point_totals::Entity::find_by_id(("all".to_owned(), NaiveDate::default(), member_id))
+            .one(tx)
+            .await?
+            .map_or(0, |t| t.points),
+    )
 }
 
 fn rule_dto(r: point_rules::Model) -> Option<PointRule> {
@@ -678,7 +664,7 @@ pub async fn leaderboard(
         scope_key = Some(org.id);
     }
 
-    // The top MAX_LIMIT is kept whatever `limit` asks, so every limit shares one entry.
+    // The top BOARD_MAX_LIMIT is kept whatever `limit` asks, so every limit shares one entry.
     let key = (scope_key, period.as_str(), start);
     let top = match tops.get(&key) {
         Some(top) => top,
