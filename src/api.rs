@@ -3,7 +3,8 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    audit, badges, campaigns, checkins, members, ops, orgs, points, routes, sessions, sites,
+    audit, badges, campaigns, checkins, members, ops, orgs, points, questions, quiz, routes,
+    sessions, sites,
 };
 
 /// Every documented route. The spec and the server both come from this one registration.
@@ -19,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(checkins::endpoints::configure)
             .configure(routes::endpoints::configure)
             .configure(campaigns::endpoints::configure)
+            .configure(questions::endpoints::configure)
+            .configure(quiz::endpoints::configure)
             .configure(audit::endpoints::configure),
     );
     ops::endpoints::configure(cfg);

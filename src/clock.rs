@@ -16,6 +16,19 @@ pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
+/// The instant `day` begins in `tz` (its first valid local time, should a DST gap fall there):
+/// the end of the day before.
+pub fn start_of_day(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..24)
+        .find_map(|h| {
+            tz.from_local_datetime(&(midnight + Duration::hours(h)))
+                .earliest()
+        })
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
 /// The real clock, truncated to microseconds: the precision PostgreSQL and MySQL `datetime(6)`
 /// keep, so a value read back equals the value written on every backend.
 #[derive(Debug, Default, Clone, Copy)]

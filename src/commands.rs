@@ -70,8 +70,8 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
         ),
         Some(seeded) => {
             println!(
-                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{}), {} sites and a route",
-                seeded.orgs, seeded.members, seeded.members, seeded.sites
+                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{}), {} sites, a route and {} quiz questions",
+                seeded.orgs, seeded.members, seeded.members, seeded.sites, seeded.questions
             );
             println!(
                 "org admin of the first enterprise: username {} password {}",

@@ -63,6 +63,24 @@ pub struct Settings {
     pub leaderboard_cache: Duration,
     /// Database connections in the pool; `None`: the backend's default (`db::Db`).
     pub db_pool_size: Option<u32>,
+    pub quiz: QuizSettings,
+}
+
+/// How quizzes run. Points and caps are point rules (data); these are the shapes.
+#[derive(Debug, Clone)]
+pub struct QuizSettings {
+    /// Questions in the daily quiz.
+    pub daily_count: usize,
+    /// Most questions in one challenge run.
+    pub challenge_max: usize,
+    /// Time to answer one challenge question.
+    pub challenge_per_question: Duration,
+    /// An attempt finished faster than this per question is flagged for admins (not penalised).
+    pub min_per_question: Duration,
+    /// A submit this late after the deadline still counts (the network's share).
+    pub grace: Duration,
+    /// How often the server grades attempts left open past their deadline.
+    pub expiry_every: Duration,
 }
 
 // Secrets stay out of `{:?}` so a debug print of the settings cannot leak them.
@@ -366,6 +384,49 @@ impl Settings {
             db_pool_size: match src.get("REDTRAIL_DB_POOL_SIZE") {
                 None => None,
                 raw => Some(parse_u64("REDTRAIL_DB_POOL_SIZE", raw, 0)?.clamp(1, 1_000) as u32),
+            },
+            quiz: QuizSettings {
+                daily_count: parse_u64(
+                    "REDTRAIL_QUIZ_DAILY_COUNT",
+                    src.get("REDTRAIL_QUIZ_DAILY_COUNT"),
+                    5,
+                )?
+                .clamp(1, 50) as usize,
+                challenge_max: parse_u64(
+                    "REDTRAIL_QUIZ_CHALLENGE_MAX",
+                    src.get("REDTRAIL_QUIZ_CHALLENGE_MAX"),
+                    30,
+                )?
+                .clamp(1, 200) as usize,
+                challenge_per_question: Duration::from_secs(
+                    parse_u64(
+                        "REDTRAIL_QUIZ_CHALLENGE_SECONDS",
+                        src.get("REDTRAIL_QUIZ_CHALLENGE_SECONDS"),
+                        30,
+                    )?
+                    .clamp(5, 3_600),
+                ),
+                min_per_question: Duration::from_millis(parse_u64(
+                    "REDTRAIL_QUIZ_MIN_MS_PER_QUESTION",
+                    src.get("REDTRAIL_QUIZ_MIN_MS_PER_QUESTION"),
+                    1_500,
+                )?),
+                grace: Duration::from_secs(
+                    parse_u64(
+                        "REDTRAIL_QUIZ_GRACE_SECONDS",
+                        src.get("REDTRAIL_QUIZ_GRACE_SECONDS"),
+                        30,
+                    )?
+                    .min(600),
+                ),
+                expiry_every: Duration::from_millis(
+                    parse_u64(
+                        "REDTRAIL_QUIZ_EXPIRY_EVERY_MS",
+                        src.get("REDTRAIL_QUIZ_EXPIRY_EVERY_MS"),
+                        60_000,
+                    )?
+                    .max(10),
+                ),
             },
         })
     }

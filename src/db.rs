@@ -303,6 +303,51 @@ where
     }
 }
 
+/// Takes (or renews) the lease on a periodic job named `name` for `holder` until `now + ttl`:
+/// true when `holder` holds it now. The row in `job_leases` is the lock, so it holds across
+/// instances on every backend; a holder that dies simply lets it run out.
+pub async fn take_lease(
+    db: &Db,
+    name: &str,
+    holder: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    ttl: chrono::Duration,
+) -> Result<bool, ApiError> {
+    use entity::job_leases;
+    use entity::time::UtcTime;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+    let until = UtcTime::from(now + ttl);
+    db.write(|tx| async move {
+        let row = job_leases::ActiveModel {
+            name: Set(name.to_owned()),
+            holder: Set(holder.to_owned()),
+            expires_at: Set(until),
+        };
+        if insert_unless_duplicate(&tx, row).await?.is_some() {
+            return Ok(true);
+        }
+        job_leases::Entity::update_many()
+            .col_expr(job_leases::Column::Holder, Expr::value(holder))
+            .col_expr(job_leases::Column::ExpiresAt, Expr::value(until))
+            .filter(job_leases::Column::Name.eq(name))
+            .filter(
+                Condition::any()
+                    .add(job_leases::Column::Holder.eq(holder))
+                    .add(job_leases::Column::ExpiresAt.lte(UtcTime::from(now))),
+            )
+            .exec(tx.as_ref())
+            .await?;
+        // Read back rather than trust rows affected: MySQL counts a renewal that changes
+        // nothing (a clock standing still) as no row.
+        let lease = job_leases::Entity::find_by_id(name.to_owned())
+            .one(tx.as_ref())
+            .await?;
+        Ok(lease.is_some_and(|l| l.holder == holder))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_file;

@@ -117,6 +117,14 @@ impl FieldIssue {
     }
 }
 
+/// One problem in an imported file: its row (the header is row 1) and column.
+#[derive(Debug, Clone)]
+pub struct RowIssue {
+    pub row: usize,
+    pub column: String,
+    pub issue: FieldIssue,
+}
+
 /// Field name → its problems. Ordered, so responses are stable.
 pub type FieldErrors = BTreeMap<String, Vec<FieldIssue>>;
 
@@ -190,6 +198,37 @@ pub enum ApiError {
     /// 409 `checkin.already_today`: one check-in per site per local day, whatever its status.
     #[error("already checked in here today")]
     AlreadyCheckedIn,
+    /// 409 `question.duplicate`: another question of the type has the same stem
+    /// (`details.question_id`).
+    #[error("duplicate question")]
+    DuplicateQuestion { id: i64 },
+    /// 409 `quiz.daily_done`: today's daily quiz is already submitted.
+    #[error("daily quiz done")]
+    DailyQuizDone,
+    /// 409 `quiz.expired`: past the deadline and its grace; the attempt was graded from its
+    /// saved answers.
+    #[error("attempt expired")]
+    QuizExpired,
+    /// 409 `quiz.finished`: the attempt is submitted or the run is over.
+    #[error("attempt finished")]
+    QuizFinished,
+    /// 409 `quiz.wrong_kind`: not an operation of this kind of attempt (answer one at a time is
+    /// for challenges, submit for the rest).
+    #[error("not for this kind of attempt")]
+    QuizWrongKind,
+    /// 409 `quiz.no_questions`: the bank has no active question to ask.
+    #[error("no questions")]
+    NoQuestions,
+    /// 409 `exam.closed`: outside the exam's window, or not for the member's org.
+    #[error("exam closed")]
+    ExamClosed,
+    /// 409 `exam.no_attempts_left`: every allowed attempt is used.
+    #[error("no attempts left")]
+    NoAttemptsLeft,
+    /// 422 `validation_failed` for a file of rows: `details.rows` lists the first
+    /// [`MAX_ROW_ERRORS`] problems by row and column, `details.error_count` counts all.
+    #[error("import failed in {total} places")]
+    ImportErrors { rows: Vec<RowIssue>, total: usize },
     /// 429 `rate_limited`, with `Retry-After` in seconds.
     #[error("rate limited for {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
@@ -241,6 +280,15 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency.key_reused",
             ApiError::CheckinTooFar { .. } => "checkin.too_far",
             ApiError::AlreadyCheckedIn => "checkin.already_today",
+            ApiError::DuplicateQuestion { .. } => "question.duplicate",
+            ApiError::DailyQuizDone => "quiz.daily_done",
+            ApiError::QuizExpired => "quiz.expired",
+            ApiError::QuizFinished => "quiz.finished",
+            ApiError::QuizWrongKind => "quiz.wrong_kind",
+            ApiError::NoQuestions => "quiz.no_questions",
+            ApiError::ExamClosed => "exam.closed",
+            ApiError::NoAttemptsLeft => "exam.no_attempts_left",
+            ApiError::ImportErrors { .. } => "validation_failed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
             ApiError::WechatUnavailable => "wechat.unavailable",
@@ -272,6 +320,17 @@ impl ApiError {
                 "error_count": total,
                 "truncated": *total > fields.len(),
             }),
+            ApiError::ImportErrors { rows, total } => json!({
+                "rows": rows.iter().map(|r| json!({
+                    "row": r.row,
+                    "column": r.column,
+                    "code": r.issue.code,
+                    "message": r.issue.message(lang),
+                })).collect::<Vec<_>>(),
+                "error_count": total,
+                "truncated": *total > rows.len(),
+            }),
+            ApiError::DuplicateQuestion { id } => json!({ "question_id": id }),
             ApiError::BadRequest(reason) => json!({ "reason": reason }),
             ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
             ApiError::TooManyRows { max_rows } => json!({ "max_rows": max_rows }),
@@ -341,9 +400,17 @@ impl ResponseError for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) | ApiError::RowErrors { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::RowErrors { .. }
+            | ApiError::ImportErrors { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::DuplicateQuestion { .. }
+            | ApiError::DailyQuizDone
+            | ApiError::QuizExpired
+            | ApiError::QuizFinished
+            | ApiError::QuizWrongKind
+            | ApiError::NoQuestions
+            | ApiError::ExamClosed
+            | ApiError::NoAttemptsLeft => StatusCode::CONFLICT,
             ApiError::AuthRequired
             | ApiError::InvalidToken
             | ApiError::InvalidCode

@@ -23,6 +23,8 @@ pub mod openapi;
 pub mod ops;
 pub mod orgs;
 pub mod points;
+pub mod questions;
+pub mod quiz;
 pub mod rate_limit;
 pub mod routes;
 pub mod seed;

@@ -29,6 +29,7 @@ use crate::http::text;
         (name = "routes", description = "Hiking routes (徒步路线) and my progress along them"),
         (name = "campaigns", description = "Campaigns (主题活动) my org takes part in"),
         (name = "checkins", description = "Verified check-ins at sites (线下徒步 线上打卡)"),
+        (name = "quiz", description = "Study quizzes: daily (每日答题), practice (专项练习), challenge (挑战答题), exams (竞赛) and my wrong-answer book (错题本)"),
         (name = "points", description = "The points ledger: totals, today's payouts and caps"),
         (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),
         (name = "ops", description = "Health, readiness and metrics"),

@@ -14,6 +14,8 @@ use crate::error::ApiError;
 use crate::members::dto::PoliticalStatus;
 use crate::orgs::dto::{CreateOrg, Enterprise, OrgKind};
 use crate::orgs::service as orgs_service;
+use crate::questions::dto::{AuthoredOption, NewQuestion, QuestionType};
+use crate::questions::service as questions_service;
 use crate::routes::dto::NewRoute;
 use crate::routes::service as routes_service;
 use crate::sessions::service::create_admin_account;
@@ -91,7 +93,192 @@ pub struct Seeded {
     pub orgs: usize,
     pub members: usize,
     pub sites: usize,
+    pub questions: usize,
 }
+
+/// A demo question, with facts from the seed articles (../shared/seeds).
+struct DemoQuestion {
+    kind: QuestionType,
+    stem: &'static str,
+    /// Choice questions: (text, right).
+    options: &'static [(&'static str, bool)],
+    answer: Option<bool>,
+    blanks: &'static [&'static [&'static str]],
+    category: &'static str,
+    difficulty: i16,
+    explanation: &'static str,
+    source: &'static str,
+}
+
+const PANYU: &str = "番禺区“百家网企 网心向党”党史学习教育实践活动报道";
+const BEIJING: &str = "首都互联网协会党委：推动理论武装走深、走实、走心";
+const HENAN: &str = "郑州市互联网企业“双比双争”增添党建新活力";
+const CHANGCHUN: &str = "长春市互联网业联合会党建报道";
+
+const QUESTIONS: [DemoQuestion; 12] = [
+    DemoQuestion {
+        kind: QuestionType::Single,
+        stem: "番禺区互联网行业党委成立于何时？",
+        options: &[
+            ("2018年11月", true),
+            ("2012年11月", false),
+            ("2021年7月", false),
+            ("2003年1月", false),
+        ],
+        answer: None,
+        blanks: &[],
+        category: "行业党建",
+        difficulty: 2,
+        explanation: "番禺区互联网行业党委成立于2018年11月，是广州第一个成立的互联网行业党委。",
+        source: PANYU,
+    },
+    DemoQuestion {
+        kind: QuestionType::Fill,
+        stem: "番禺区互联网行业党委是广州第（ ）个成立的互联网行业党委。",
+        options: &[],
+        answer: None,
+        blanks: &[&["一", "1"]],
+        category: "行业党建",
+        difficulty: 1,
+        explanation: "它是广州第一个成立的互联网行业党委。",
+        source: PANYU,
+    },
+    DemoQuestion {
+        kind: QuestionType::Single,
+        stem: "中共番禺县工委旧址位于今天的哪所学校？",
+        options: &[
+            ("松露小学", true),
+            ("市桥中学", false),
+            ("番禺中学", false),
+            ("沙湾小学", false),
+        ],
+        answer: None,
+        blanks: &[],
+        category: "红色遗址",
+        difficulty: 2,
+        explanation: "活动报道写道：来到中共番禺县工委旧址松露小学。",
+        source: PANYU,
+    },
+    DemoQuestion {
+        kind: QuestionType::Judge,
+        stem: "“百家网企 网心向党”党史学习教育实践活动以“线下徒步 线上打卡”的形式开展。",
+        options: &[],
+        answer: Some(true),
+        blanks: &[],
+        category: "红色遗址",
+        difficulty: 1,
+        explanation: "活动以“线下徒步 线上打卡”的形式打造徒步矩阵。",
+        source: PANYU,
+    },
+    DemoQuestion {
+        kind: QuestionType::Multiple,
+        stem: "7月26日的党史学习教育活动中，番禺区互联网企业党组织来到了哪些地方？",
+        options: &[
+            ("中共番禺县工委旧址", true),
+            ("何小静、何虹烈士故居", true),
+            ("中共三大会址", false),
+            ("黄埔军校旧址", false),
+        ],
+        answer: None,
+        blanks: &[],
+        category: "红色遗址",
+        difficulty: 3,
+        explanation: "报道写道：来到中共番禺县工委旧址松露小学和何小静、何虹烈士故居。",
+        source: PANYU,
+    },
+    DemoQuestion {
+        kind: QuestionType::Judge,
+        stem: "番禺区互联网行业党委的13名党委成员中，有5人为重点互联网企业党组织书记或副书记。",
+        options: &[],
+        answer: Some(true),
+        blanks: &[],
+        category: "行业党建",
+        difficulty: 3,
+        explanation: "13名党委成员中，有5人为重点互联网企业党组织书记或副书记。",
+        source: PANYU,
+    },
+    DemoQuestion {
+        kind: QuestionType::Single,
+        stem: "首都互联网协会党委成立于何时？",
+        options: &[
+            ("2012年11月", true),
+            ("2018年11月", false),
+            ("2003年", false),
+            ("2022年夏", false),
+        ],
+        answer: None,
+        blanks: &[],
+        category: "行业党建",
+        difficulty: 2,
+        explanation: "首都互联网协会党委自2012年11月成立。",
+        source: BEIJING,
+    },
+    DemoQuestion {
+        kind: QuestionType::Fill,
+        stem: "“北京网络媒体红色故土行”活动从（ ）年开始。",
+        options: &[],
+        answer: None,
+        blanks: &[&["2003", "2003年"]],
+        category: "行业党建",
+        difficulty: 2,
+        explanation: "从2003年开始，通过重走革命道路、重访先烈故里……",
+        source: BEIJING,
+    },
+    DemoQuestion {
+        kind: QuestionType::Judge,
+        stem: "青年党务工作者丁晓宇的感悟写于他第一次登上“中国革命的摇篮”井冈山之后。",
+        options: &[],
+        answer: Some(true),
+        blanks: &[],
+        category: "红色教育",
+        difficulty: 2,
+        explanation: "那次井冈山之行源自一次“北京网络媒体红色故土行”活动。",
+        source: BEIJING,
+    },
+    DemoQuestion {
+        kind: QuestionType::Multiple,
+        stem: "河南“双比双争”活动中的“双比”指的是什么？",
+        options: &[
+            ("比学习", true),
+            ("比贡献", true),
+            ("比规模", false),
+            ("比速度", false),
+        ],
+        answer: None,
+        blanks: &[],
+        category: "行业党建",
+        difficulty: 2,
+        explanation: "“比学习、比贡献、争做合格党员、争做有为青年”。",
+        source: HENAN,
+    },
+    DemoQuestion {
+        kind: QuestionType::Single,
+        stem: "党的二十大报告强调，全党要把什么作为战略性工作来抓？",
+        options: &[
+            ("青年工作", true),
+            ("宣传工作", false),
+            ("统战工作", false),
+            ("信息化工作", false),
+        ],
+        answer: None,
+        blanks: &[],
+        category: "理论学习",
+        difficulty: 1,
+        explanation: "全党要把青年工作作为战略性工作来抓。",
+        source: BEIJING,
+    },
+    DemoQuestion {
+        kind: QuestionType::Fill,
+        stem: "长春市互联网企业单独成立党支部（ ）家，联合组建17家。",
+        options: &[],
+        answer: None,
+        blanks: &[&["45"]],
+        category: "行业党建",
+        difficulty: 3,
+        explanation: "单独成立党支部45家，联合组建17家，党员803名。",
+        source: CHANGCHUN,
+    },
+];
 
 /// Creates the demo data, or returns `None` if it is already there.
 pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiError> {
@@ -197,10 +384,40 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
         ends_at: None,
     };
     routes_service::create(db, SYSTEM, route, now).await?;
+    for demo in &QUESTIONS {
+        let question = NewQuestion {
+            kind: demo.kind,
+            stem: demo.stem.into(),
+            options: (!demo.options.is_empty()).then(|| {
+                demo.options
+                    .iter()
+                    .map(|(text, correct)| AuthoredOption {
+                        text: (*text).into(),
+                        correct: *correct,
+                    })
+                    .collect()
+            }),
+            answer: demo.answer,
+            blanks: (!demo.blanks.is_empty()).then(|| {
+                demo.blanks
+                    .iter()
+                    .map(|b| b.iter().map(|a| (*a).to_owned()).collect())
+                    .collect()
+            }),
+            explanation: Some(demo.explanation.into()),
+            category: demo.category.into(),
+            tags: vec!["演示".into()],
+            difficulty: demo.difficulty,
+            source: Some(demo.source.into()),
+            status: None,
+        };
+        questions_service::create(db, SYSTEM, question, now).await?;
+    }
     Ok(Some(Seeded {
         orgs: org_count,
         members: member_count,
         sites: site_ids.len(),
+        questions: QUESTIONS.len(),
     }))
 }
 

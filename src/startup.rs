@@ -52,7 +52,6 @@ impl Application {
             wechat: WechatClient::new(&settings.wechat, clock.clone())?,
             metrics: Arc::new(Metrics::new(db.statements())?),
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
-            board_tops: BoardTops::new(settings.leaderboard_cache),
             admin_login: AdminLoginLimits::new(&settings),
             settings: Arc::new(settings),
             clock,
@@ -65,6 +64,7 @@ impl Application {
         }
 
         tokio::spawn(sweep_now_and_then(state.clone()));
+        tokio::spawn(expire_quizzes_now_and_then(state.clone()));
 
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;
@@ -81,6 +81,9 @@ impl Application {
             trusted_proxies: state.settings.trusted_proxies.clone(),
         });
         let json_limit = JsonLimit(state.settings.json_limit);
+        // The points capability's own cache, handed to its handlers beside the AppState (which
+        // sits below the capabilities and knows none of them).
+        let board_tops = web::Data::new(BoardTops::new(state.settings.leaderboard_cache));
         // Built once; each worker's registration below yields the same routes.
         let spec = openapi::spec();
         let mut known = KnownPaths::from_spec(&spec);
@@ -94,6 +97,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(auth.clone())
                 .app_data(observed.clone())
+                .app_data(board_tops.clone())
                 .app_data(json_limit)
                 .app_data(query_config())
                 .app_data(known.clone())
@@ -190,6 +194,38 @@ async fn sweep_now_and_then(state: web::Data<AppState>) {
         every.tick().await;
         if let Err(e) = crate::http::idempotency::sweep(&state.db, state.clock.now()).await {
             tracing::warn!(error = %e, "sweeping expired idempotency keys failed");
+        }
+    }
+}
+
+/// Grades quiz attempts left open past their deadline, every `REDTRAIL_QUIZ_EXPIRY_EVERY_MS`.
+/// One instance at a time: each round first takes the job's lease in the database (a crashed
+/// holder's lease runs out), so replicas do not grade the same attempts side by side.
+async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
+    let every = state.settings.quiz.expiry_every;
+    let holder = uuid::Uuid::new_v4().to_string();
+    let lease = chrono::Duration::from_std(every * 5).unwrap_or(chrono::Duration::minutes(5));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let rules = crate::quiz::service::Rules {
+        quiz: &state.settings.quiz,
+        tz: state.settings.timezone,
+    };
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        match crate::db::take_lease(&state.db, "quiz.expiry", &holder, now, lease).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "taking the quiz expiry lease failed");
+                continue;
+            }
+        }
+        match crate::quiz::service::expire_overdue(&state.db, rules, now, 200).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(graded = n, "graded quiz attempts past their deadline"),
+            Err(e) => tracing::warn!(error = %e, "grading overdue quiz attempts failed"),
         }
     }
 }

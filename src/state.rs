@@ -7,7 +7,6 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
-use crate::points::service::BoardTops;
 use crate::rate_limit::RateLimiter;
 use crate::wechat::WechatClient;
 
@@ -22,8 +21,6 @@ pub struct AppState {
     pub join_limiter: RateLimiter,
     /// Admin-login password checks: how many at once, and how many per client IP.
     pub admin_login: AdminLoginLimits,
-    /// Leaderboard tops, kept for `REDTRAIL_LEADERBOARD_CACHE_MS` (each instance its own).
-    pub board_tops: BoardTops,
 }
 
 impl AppState {

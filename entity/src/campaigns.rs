@@ -22,6 +22,8 @@ pub enum Relation {
     CampaignOrgs,
     #[sea_orm(has_many = "super::campaign_routes::Entity")]
     CampaignRoutes,
+    #[sea_orm(has_many = "super::exams::Entity")]
+    Exams,
 }
 
 impl Related<super::campaign_orgs::Entity> for Entity {
@@ -33,6 +35,12 @@ impl Related<super::campaign_orgs::Entity> for Entity {
 impl Related<super::campaign_routes::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::CampaignRoutes.def()
+    }
+}
+
+impl Related<super::exams::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Exams.def()
     }
 }
 

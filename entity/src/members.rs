@@ -39,10 +39,14 @@ pub enum Relation {
     OrgMembers,
     #[sea_orm(has_many = "super::points_ledger::Entity")]
     PointsLedger,
+    #[sea_orm(has_many = "super::quiz_attempts::Entity")]
+    QuizAttempts,
     #[sea_orm(has_many = "super::refresh_tokens::Entity")]
     RefreshTokens,
     #[sea_orm(has_many = "super::route_completions::Entity")]
     RouteCompletions,
+    #[sea_orm(has_many = "super::wrong_questions::Entity")]
+    WrongQuestions,
 }
 
 impl Related<super::checkins::Entity> for Entity {
@@ -81,6 +85,12 @@ impl Related<super::points_ledger::Entity> for Entity {
     }
 }
 
+impl Related<super::quiz_attempts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::QuizAttempts.def()
+    }
+}
+
 impl Related<super::refresh_tokens::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RefreshTokens.def()
@@ -90,6 +100,21 @@ impl Related<super::refresh_tokens::Entity> for Entity {
 impl Related<super::route_completions::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RouteCompletions.def()
+    }
+}
+
+impl Related<super::wrong_questions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::WrongQuestions.def()
+    }
+}
+
+impl Related<super::questions::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::wrong_questions::Relation::Questions.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::wrong_questions::Relation::Members.def().rev())
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::campaign_orgs::Entity")]
     CampaignOrgs,
+    #[sea_orm(has_many = "super::exam_orgs::Entity")]
+    ExamOrgs,
     #[sea_orm(has_many = "super::member_roles::Entity")]
     MemberRoles,
     #[sea_orm(has_many = "super::org_invites::Entity")]
@@ -46,6 +48,12 @@ pub enum Relation {
 impl Related<super::campaign_orgs::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::CampaignOrgs.def()
+    }
+}
+
+impl Related<super::exam_orgs::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExamOrgs.def()
     }
 }
 
@@ -73,6 +81,15 @@ impl Related<super::campaigns::Entity> for Entity {
     }
     fn via() -> Option<RelationDef> {
         Some(super::campaign_orgs::Relation::Orgs.def().rev())
+    }
+}
+
+impl Related<super::exams::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::exam_orgs::Relation::Exams.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::exam_orgs::Relation::Orgs.def().rev())
     }
 }
 

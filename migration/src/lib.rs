@@ -16,6 +16,7 @@ mod m20261202_000010_point_adjustments;
 mod m20261202_000011_checkins_by_member;
 mod m20261202_000012_drop_session_key;
 mod m20261202_000013_idempotency_sweep;
+mod m20261203_000014_quiz;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_checkins_by_member::Migration),
             Box::new(m20261202_000012_drop_session_key::Migration),
             Box::new(m20261202_000013_idempotency_sweep::Migration),
+            Box::new(m20261203_000014_quiz::Migration),
         ]
     }
 }

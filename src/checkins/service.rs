@@ -7,7 +7,7 @@ use sea_orm::Order;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 use serde_json::json;
 
@@ -106,22 +106,6 @@ fn against(
     (kmh > MAX_PLAUSIBLE_KMH).then_some("impossible_travel")
 }
 
-/// Takes the member's row lock, so that one member's check-ins and reviews run one at a time on
-/// PostgreSQL and MySQL: each then sees the others' rows when judging travel, completing routes
-/// and applying weekly caps. SQLite's write transactions are serial already, so there it sends
-/// nothing (the member exists: they were just read as the caller, or their check-in names them).
-async fn lock_member(tx: &DatabaseTransaction, member_id: i64) -> Result<(), ApiError> {
-    if tx.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-        return Ok(());
-    }
-    entity::members::Entity::find_by_id(member_id)
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(())
-}
-
 /// Pays an accepted check-in and completes the routes it finishes; returns the payout (its
 /// badges include the routes') and the completed route ids.
 async fn accept(
@@ -182,7 +166,7 @@ pub async fn check_in(
     // before midnight must not open tomorrow's check-in.
     let captured_at = captured_at.min(now);
     let site = sites_service::find_open(tx, new.site_id).await?;
-    lock_member(tx, member_id).await?;
+    crate::members::service::lock(tx, member_id).await?;
     let here = Point {
         lat: new.lat,
         lng: new.lng,
@@ -324,7 +308,7 @@ pub async fn review(
         if checkin.member_id == actor {
             return Err(ApiError::OwnItem);
         }
-        lock_member(&tx, checkin.member_id).await?;
+        crate::members::service::lock(&tx, checkin.member_id).await?;
         let status = match review.decision {
             Decision::Approve => CheckinStatus::Accepted,
             Decision::Reject => CheckinStatus::Rejected,

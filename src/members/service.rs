@@ -440,3 +440,19 @@ pub async fn replace_roles(
     })
     .await
 }
+
+/// Takes the member's row lock, so that one member's writes (check-ins, reviews, quiz grading) run one at a time on
+/// PostgreSQL and MySQL: each then sees the others' rows when judging travel, completing routes
+/// and applying weekly caps. SQLite's write transactions are serial already, so there it sends
+/// nothing (the member exists: they were just read as the caller, or their check-in names them).
+pub async fn lock(tx: &sea_orm::DatabaseTransaction, member_id: i64) -> Result<(), ApiError> {
+    if tx.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    members::Entity::find_by_id(member_id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(())
+}

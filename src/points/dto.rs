@@ -14,6 +14,7 @@ pub enum Source {
     QuizDaily,
     QuizExam,
     QuizPractice,
+    QuizChallenge,
     Reading,
     ReadingTime,
     Submission,
@@ -22,12 +23,13 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 10] = [
+    pub const ALL: [Source; 11] = [
         Source::Checkin,
         Source::Route,
         Source::QuizDaily,
         Source::QuizExam,
         Source::QuizPractice,
+        Source::QuizChallenge,
         Source::Reading,
         Source::ReadingTime,
         Source::Submission,
@@ -42,6 +44,7 @@ impl Source {
             Source::QuizDaily => "quiz_daily",
             Source::QuizExam => "quiz_exam",
             Source::QuizPractice => "quiz_practice",
+            Source::QuizChallenge => "quiz_challenge",
             Source::Reading => "reading",
             Source::ReadingTime => "reading_time",
             Source::Submission => "submission",

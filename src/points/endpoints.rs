@@ -148,13 +148,14 @@ async fn adjust_points(
 #[get("/leaderboards")]
 async fn leaderboard(
     state: State,
+    tops: actix_web::web::Data<service::BoardTops>,
     caller: Caller,
     query: Query<LeaderboardQuery>,
 ) -> Reply<Leaderboard> {
     let today = local_date(state.now(), state.settings.timezone);
     let board = service::leaderboard(
         state.db.conn(),
-        &state.board_tops,
+        &tops,
         caller.member_id,
         query.into_inner(),
         today,

@@ -92,6 +92,18 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         .await
         .unwrap();
     let site = site["id"].as_i64().unwrap();
+    let question_body = |stem: &str| json!({"type": "judge", "stem": stem, "category": "党史", "difficulty": 1, "answer": true});
+    let question: serde_json::Value = app
+        .post(
+            "/api/v1/admin/questions",
+            &question_body("矩阵题"),
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let question = question["id"].as_i64().unwrap();
     let flagged = flagged_checkin(&app, site, &target).await;
     let own_flagged = flagged_checkin(&app, site, &admin_a).await;
 
@@ -202,6 +214,41 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             M::DELETE,
             "/api/v1/admin/sites/{id}",
             format!("/api/v1/admin/sites/{site}"),
+            None,
+            [401, 403, 403, 403, 403, 204],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/questions",
+            "/api/v1/admin/questions".into(),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/questions",
+            "/api/v1/admin/questions".into(),
+            Some(question_body("矩阵新题")),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/questions/{id}",
+            format!("/api/v1/admin/questions/{question}"),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::PUT,
+            "/api/v1/admin/questions/{id}",
+            format!("/api/v1/admin/questions/{question}"),
+            Some(question_body("矩阵题（改）")),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/admin/questions/{id}",
+            format!("/api/v1/admin/questions/{question}"),
             None,
             [401, 403, 403, 403, 403, 204],
         ),

@@ -19,6 +19,8 @@ mod operations;
 mod orgs;
 mod phone;
 mod points;
+mod questions;
+mod quiz;
 mod routes;
 mod schema;
 mod seed;

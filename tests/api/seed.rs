@@ -72,6 +72,14 @@ async fn seed_demo_builds_a_tree_an_admin_can_manage_and_runs_only_once() {
         .unwrap();
     assert_eq!(me["org"]["name"], "南星网络第一党支部");
     assert_eq!(me["political_status"], "party_member");
+    // The daily quiz works out of the box, from the bank the demo brings.
+    let daily = app
+        .post("/api/v1/quiz/daily", &json!({}), Some(&member.access_token))
+        .await;
+    assert_eq!(daily.status(), StatusCode::OK);
+    let daily: Value = daily.json().await.unwrap();
+    assert_eq!(daily["questions"].as_array().unwrap().len(), 5, "{daily}");
+    assert!(said.contains("12 quiz questions"), "{said}");
 
     let again = app.run_cli(&["seed", "demo"], "");
     assert!(again.status.success());

@@ -1,0 +1,1216 @@
+//! Attempts: drawing questions, fixing them into an attempt, saving answers, grading (on submit,
+//! one at a time in a challenge, or when an attempt is left past its deadline), paying points,
+//! and the wrong-answer book.
+//!
+//! Every write that grades takes the member's row lock first (`members::service::lock`), so one
+//! member's gradings run one at a time: the wrong-answer book and the attempt's status are then
+//! read and written without a race. The attempt's status moves from `open` by a conditional
+//! update, and the payout's source id is the attempt's (an exam's, for an exam pass).
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use entity::time::UtcTime;
+use entity::{questions, quiz_attempt_questions as aq, quiz_attempts, wrong_questions};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+};
+
+use crate::clock::{local_date, start_of_day};
+use crate::config::QuizSettings;
+use crate::db::{Db, Tx, insert_unless_duplicate};
+use crate::error::{ApiError, FieldErrors, FieldIssue};
+use crate::http::paging::{Page, PageQuery};
+use crate::points::dto::Source;
+use crate::points::service::{Payout, award};
+use crate::questions::dto::{QuestionStatus, QuestionType};
+use crate::questions::service::Stored;
+
+use super::dto::{
+    AnswerInput, Answers, AskedQuestion, AttemptKind, AttemptResult, AttemptStatus, AttemptView,
+    ChallengeStarted, ChallengeStep, Given, GradedQuestion, NewPractice, OpenAttempt, RightAnswer,
+    Saved, ShownOption, WrongQuestion,
+};
+use super::grading::{Snapshot, blank_count, grade, read_given, snapshot};
+
+/// Review intervals of the wrong-answer book, in days: after entering, then after each review.
+const LADDER: [u64; 3] = [1, 3, 7];
+/// Right answers in a row (at reviews) that take a question out of the book.
+const LEAVES_AFTER: i16 = 2;
+/// A practice attempt's time to submit.
+const PRACTICE_WINDOW: Duration = Duration::hours(2);
+
+/// What the quiz needs from the settings, with the server's timezone.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub quiz: &'a QuizSettings,
+    pub tz: Tz,
+}
+
+impl Rules<'_> {
+    fn grace(&self) -> Duration {
+        Duration::from_std(self.quiz.grace).unwrap_or_default()
+    }
+
+    fn per_question(&self) -> Duration {
+        Duration::from_std(self.quiz.challenge_per_question).unwrap_or(Duration::seconds(30))
+    }
+
+    /// Past the deadline and its grace: answers no longer count.
+    fn expired(&self, attempt: &quiz_attempts::Model, now: DateTime<Utc>) -> bool {
+        now > DateTime::<Utc>::from(attempt.deadline) + self.grace()
+    }
+}
+
+fn remaining_s(deadline: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    Ord::max((deadline - now).num_seconds(), 0)
+}
+
+fn kind_of(attempt: &quiz_attempts::Model) -> AttemptKind {
+    AttemptKind::parse(&attempt.kind).unwrap_or(AttemptKind::Practice)
+}
+
+fn is_open(attempt: &quiz_attempts::Model) -> bool {
+    attempt.status == AttemptStatus::Open.as_str()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    Ok(serde_json::from_str(text).map_err(anyhow::Error::from)?)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
+    Ok(serde_json::to_string(value).map_err(anyhow::Error::from)?)
+}
+
+/// A stored attempt question, parsed.
+struct Held {
+    row: aq::Model,
+    kind: QuestionType,
+    options: Vec<ShownOption>,
+    key: RightAnswer,
+    saved: Option<Given>,
+}
+
+impl Held {
+    fn parse(row: aq::Model) -> Result<Self, ApiError> {
+        let kind = QuestionType::parse(&row.kind)
+            .ok_or_else(|| anyhow::anyhow!("attempt question of unknown type"))?;
+        let options = match &row.options {
+            Some(text) => from_json(text)?,
+            None => Vec::new(),
+        };
+        let key = from_json(&row.answer_key)?;
+        let saved = row.response.as_deref().map(from_json).transpose()?;
+        Ok(Self {
+            row,
+            kind,
+            options,
+            key,
+            saved,
+        })
+    }
+
+    fn asked(&self) -> AskedQuestion {
+        AskedQuestion {
+            id: self.row.question_id,
+            kind: self.kind,
+            stem: self.row.stem.clone(),
+            options: self.options.clone(),
+            blank_count: (self.kind == QuestionType::Fill).then(|| blank_count(&self.key)),
+            score: self.row.score,
+            saved: self.saved.clone(),
+        }
+    }
+
+    fn graded(&self) -> GradedQuestion {
+        GradedQuestion {
+            question_id: self.row.question_id,
+            kind: self.kind,
+            stem: self.row.stem.clone(),
+            options: self.options.clone(),
+            given: self.saved.clone(),
+            correct: self.row.correct.unwrap_or(false),
+            answer: self.key.clone(),
+            explanation: self.row.explanation.clone(),
+            score: self.row.score,
+            earned: self.row.earned.unwrap_or(0),
+        }
+    }
+}
+
+async fn held(conn: &impl ConnectionTrait, attempt_id: i64) -> Result<Vec<Held>, ApiError> {
+    aq::Entity::find()
+        .filter(aq::Column::AttemptId.eq(attempt_id))
+        .order_by_asc(aq::Column::Position)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Held::parse)
+        .collect()
+}
+
+/// The member's own attempt (another's is 404, as if absent).
+async fn own(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    id: i64,
+) -> Result<quiz_attempts::Model, ApiError> {
+    quiz_attempts::Entity::find_by_id(id)
+        .filter(quiz_attempts::Column::MemberId.eq(member_id))
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+fn open_view(attempt: &quiz_attempts::Model, held: &[Held], now: DateTime<Utc>) -> OpenAttempt {
+    let questions = match kind_of(attempt) {
+        // One question at a time: only the one asked and not yet answered.
+        AttemptKind::Challenge => held
+            .iter()
+            .filter(|h| h.row.asked_at.is_some() && h.row.answered_at.is_none())
+            .map(Held::asked)
+            .collect(),
+        _ => held.iter().map(Held::asked).collect(),
+    };
+    let deadline = attempt.deadline.into();
+    OpenAttempt {
+        status: AttemptStatus::Open,
+        id: attempt.id,
+        kind: kind_of(attempt),
+        questions,
+        deadline,
+        remaining_s: remaining_s(deadline, now),
+        started_at: attempt.started_at.into(),
+        max_score: attempt.max_score,
+        exam_id: attempt.exam_id,
+    }
+}
+
+fn stored_result(attempt: &quiz_attempts::Model) -> Result<AttemptResult, ApiError> {
+    let text = attempt
+        .result
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("attempt {} is graded but has no result", attempt.id))?;
+    from_json(text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing questions.
+
+/// Active question ids, maybe of one category.
+async fn active_ids(
+    conn: &impl ConnectionTrait,
+    category: Option<&str>,
+) -> Result<Vec<i64>, ApiError> {
+    let mut query = questions::Entity::find()
+        .select_only()
+        .column(questions::Column::Id)
+        .filter(questions::Column::Status.eq(QuestionStatus::Active.as_str()));
+    if let Some(category) = category {
+        query = query.filter(questions::Column::Category.eq(category));
+    }
+    Ok(query.into_tuple::<i64>().all(conn).await?)
+}
+
+/// When the member last saw each question: the latest attempt that held it (ids grow with time).
+async fn last_seen(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+) -> Result<HashMap<i64, i64>, ApiError> {
+    let rows: Vec<(i64, Option<i64>)> = aq::Entity::find()
+        .select_only()
+        .column(aq::Column::QuestionId)
+        .column_as(Expr::col((aq::Entity, aq::Column::AttemptId)).max(), "seen")
+        .join(JoinType::InnerJoin, aq::Relation::QuizAttempts.def())
+        .filter(quiz_attempts::Column::MemberId.eq(member_id))
+        .group_by(aq::Column::QuestionId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(q, seen)| (q, seen.unwrap_or(0)))
+        .collect())
+}
+
+/// The member's wrong-answer book, due first (then by due date).
+async fn book(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+) -> Result<Vec<wrong_questions::Model>, ApiError> {
+    Ok(wrong_questions::Entity::find()
+        .filter(wrong_questions::Column::MemberId.eq(member_id))
+        .order_by_asc(wrong_questions::Column::DueOn)
+        .order_by_asc(wrong_questions::Column::QuestionId)
+        .all(conn)
+        .await?)
+}
+
+/// `count` of `pool` in the order a quiz asks them: `lead` first (in its order), then those the
+/// member never saw (shuffled), then the least recently seen.
+fn pick(pool: Vec<i64>, lead: &[i64], seen: &HashMap<i64, i64>, count: usize) -> Vec<i64> {
+    use rand::seq::SliceRandom;
+    let in_pool: HashSet<i64> = pool.iter().copied().collect();
+    let mut chosen: Vec<i64> = lead
+        .iter()
+        .copied()
+        .filter(|id| in_pool.contains(id))
+        .take(count)
+        .collect();
+    let taken: HashSet<i64> = chosen.iter().copied().collect();
+    let mut rest: Vec<i64> = pool.into_iter().filter(|id| !taken.contains(id)).collect();
+    rest.shuffle(&mut rand::rng());
+    // Stable: equally recent ones stay shuffled.
+    rest.sort_by_key(|id| seen.get(id).copied().unwrap_or(0));
+    chosen.extend(rest.into_iter().take(count - chosen.len()));
+    chosen
+}
+
+/// The chosen questions, in the order chosen, fixed for a new attempt (each worth `score`).
+async fn fix(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    score: impl Fn(&Stored) -> i32,
+) -> Result<Vec<Snapshot>, ApiError> {
+    let mut by_id: HashMap<i64, Stored> = questions::Entity::find()
+        .filter(questions::Column::Id.is_in(ids.to_vec()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| Stored::parse(m).map(|s| (s.model.id, s)))
+        .collect::<Result<_, _>>()?;
+    let mut rng = rand::rng();
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|q| snapshot(&q, score(&q), &mut rng))
+        .collect())
+}
+
+/// What a new attempt is.
+pub struct NewAttempt {
+    pub member_id: i64,
+    pub kind: AttemptKind,
+    pub exam_id: Option<i64>,
+    pub attempt_no: Option<i32>,
+    pub category: Option<String>,
+    pub deadline: DateTime<Utc>,
+    pub partial_credit: bool,
+    pub pass_score: Option<i32>,
+}
+
+fn attempt_row(
+    new: &NewAttempt,
+    questions: &[Snapshot],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> quiz_attempts::ActiveModel {
+    quiz_attempts::ActiveModel {
+        member_id: Set(new.member_id),
+        kind: Set(new.kind.as_str().to_owned()),
+        exam_id: Set(new.exam_id),
+        attempt_no: Set(new.attempt_no),
+        daily_on: Set((new.kind == AttemptKind::Daily).then_some(today)),
+        category: Set(new.category.clone()),
+        local_date: Set(today),
+        status: Set(AttemptStatus::Open.as_str().to_owned()),
+        started_at: Set(now.into()),
+        deadline: Set(new.deadline.into()),
+        finished_at: Set(None),
+        question_count: Set(questions.len() as i32),
+        max_score: Set(questions.iter().map(|q| q.score).sum()),
+        score: Set(None),
+        correct_count: Set(None),
+        points_awarded: Set(None),
+        points_capped: Set(false),
+        too_fast: Set(None),
+        partial_credit: Set(new.partial_credit),
+        pass_score: Set(new.pass_score),
+        result: Set(None),
+        ..Default::default()
+    }
+}
+
+/// Inserts the attempt's questions; the first is marked asked now when `ask_first` (challenge).
+async fn insert_questions(
+    tx: &DatabaseTransaction,
+    attempt_id: i64,
+    questions: &[Snapshot],
+    ask_first: Option<DateTime<Utc>>,
+) -> Result<(), ApiError> {
+    let mut rows = Vec::with_capacity(questions.len());
+    for (i, q) in questions.iter().enumerate() {
+        rows.push(aq::ActiveModel {
+            attempt_id: Set(attempt_id),
+            position: Set(i as i32),
+            question_id: Set(q.question_id),
+            question_version: Set(q.version),
+            kind: Set(q.kind.as_str().to_owned()),
+            stem: Set(q.stem.clone()),
+            options: Set((q.kind != QuestionType::Fill)
+                .then(|| to_json(&q.options))
+                .transpose()?),
+            answer_key: Set(to_json(&q.key)?),
+            explanation: Set(q.explanation.clone()),
+            score: Set(q.score),
+            response: Set(None),
+            correct: Set(None),
+            earned: Set(None),
+            asked_at: Set(ask_first.filter(|_| i == 0).map(Into::into)),
+            answered_at: Set(None),
+        });
+    }
+    aq::Entity::insert_many(rows)
+        .exec_without_returning(tx)
+        .await?;
+    Ok(())
+}
+
+/// Creates an attempt holding `questions` (none: 409 `quiz.no_questions`), in the caller's
+/// transaction. Exams start theirs through this too.
+pub async fn start(
+    tx: &DatabaseTransaction,
+    new: &NewAttempt,
+    questions: &[Snapshot],
+    rules: Rules<'_>,
+    now: DateTime<Utc>,
+) -> Result<quiz_attempts::Model, ApiError> {
+    if questions.is_empty() {
+        return Err(ApiError::NoQuestions);
+    }
+    let today = local_date(now, rules.tz);
+    let attempt = attempt_row(new, questions, today, now).insert(tx).await?;
+    let ask_first = (new.kind == AttemptKind::Challenge).then_some(now);
+    insert_questions(tx, attempt.id, questions, ask_first).await?;
+    Ok(attempt)
+}
+
+/// Fixes bank questions (each worth `score`) for an exam attempt.
+pub async fn fix_for_exam(
+    conn: &impl ConnectionTrait,
+    picked: &[(i64, i32)],
+) -> Result<Vec<Snapshot>, ApiError> {
+    let scores: HashMap<i64, i32> = picked.iter().copied().collect();
+    let ids: Vec<i64> = picked.iter().map(|(id, _)| *id).collect();
+    fix(conn, &ids, |q| {
+        scores.get(&q.model.id).copied().unwrap_or(1)
+    })
+    .await
+}
+
+pub async fn open_attempt(
+    conn: &impl ConnectionTrait,
+    attempt: &quiz_attempts::Model,
+    now: DateTime<Utc>,
+) -> Result<OpenAttempt, ApiError> {
+    Ok(open_view(attempt, &held(conn, attempt.id).await?, now))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Daily, practice, challenge.
+
+async fn find_daily(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    today: NaiveDate,
+) -> Result<Option<quiz_attempts::Model>, ApiError> {
+    Ok(quiz_attempts::Entity::find()
+        .filter(quiz_attempts::Column::MemberId.eq(member_id))
+        .filter(quiz_attempts::Column::DailyOn.eq(today))
+        .one(conn)
+        .await?)
+}
+
+fn still_open(attempt: quiz_attempts::Model) -> Result<quiz_attempts::Model, ApiError> {
+    if is_open(&attempt) {
+        Ok(attempt)
+    } else {
+        Err(ApiError::DailyQuizDone)
+    }
+}
+
+/// Today's daily quiz: the unfinished one, or a new one. After today's is graded: 409
+/// `quiz.daily_done`. The unique (member, day) decides between concurrent first calls.
+pub async fn daily(
+    db: &Db,
+    rules: Rules<'_>,
+    member_id: i64,
+    now: DateTime<Utc>,
+) -> Result<OpenAttempt, ApiError> {
+    let today = local_date(now, rules.tz);
+    if let Some(attempt) = find_daily(db.conn(), member_id, today).await? {
+        let attempt = still_open(attempt)?;
+        return open_attempt(db.conn(), &attempt, now).await;
+    }
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    db.write(|tx| async move {
+        let due: Vec<i64> = book(tx.as_ref(), member_id)
+            .await?
+            .into_iter()
+            .filter(|w| w.due_on <= today)
+            .map(|w| w.question_id)
+            .collect();
+        let pool = active_ids(tx.as_ref(), None).await?;
+        let seen = last_seen(tx.as_ref(), member_id).await?;
+        let ids = pick(pool, &due, &seen, rules.quiz.daily_count);
+        let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
+        if questions.is_empty() {
+            return Err(ApiError::NoQuestions);
+        }
+        let new = NewAttempt {
+            member_id,
+            kind: AttemptKind::Daily,
+            exam_id: None,
+            attempt_no: None,
+            category: None,
+            deadline: start_of_day(tomorrow, rules.tz),
+            partial_credit: false,
+            pass_score: None,
+        };
+        let row = attempt_row(&new, &questions, today, now);
+        let Some(attempt) = insert_unless_duplicate(&tx, row).await? else {
+            // Another request created today's first: it is committed now.
+            let attempt = find_daily(tx.as_ref(), member_id, today)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the daily attempt conflicted but is absent"))?;
+            let attempt = still_open(attempt)?;
+            return open_attempt(tx.as_ref(), &attempt, now).await;
+        };
+        insert_questions(&tx, attempt.id, &questions, None).await?;
+        open_attempt(tx.as_ref(), &attempt, now).await
+    })
+    .await
+}
+
+/// A practice attempt (run inside the request's idempotent write).
+pub async fn practice(
+    tx: &Tx,
+    rules: Rules<'_>,
+    member_id: i64,
+    new: &NewPractice,
+    now: DateTime<Utc>,
+) -> Result<OpenAttempt, ApiError> {
+    let count = new.count as usize;
+    let category = new.category.as_deref().map(str::trim);
+    let ids = if new.from_wrong_book {
+        let active: HashSet<i64> = active_ids(tx.as_ref(), category)
+            .await?
+            .into_iter()
+            .collect();
+        book(tx.as_ref(), member_id)
+            .await?
+            .into_iter()
+            .map(|w| w.question_id)
+            .filter(|id| active.contains(id))
+            .take(count)
+            .collect()
+    } else {
+        let pool = active_ids(tx.as_ref(), category).await?;
+        let seen = last_seen(tx.as_ref(), member_id).await?;
+        pick(pool, &[], &seen, count)
+    };
+    let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
+    let attempt = NewAttempt {
+        member_id,
+        kind: AttemptKind::Practice,
+        exam_id: None,
+        attempt_no: None,
+        category: category.map(str::to_owned),
+        deadline: now + PRACTICE_WINDOW,
+        partial_credit: false,
+        pass_score: None,
+    };
+    let attempt = start(tx, &attempt, &questions, rules, now).await?;
+    open_attempt(tx.as_ref(), &attempt, now).await
+}
+
+/// A challenge run: its questions are drawn now, but only the first is sent.
+pub async fn challenge(
+    tx: &Tx,
+    rules: Rules<'_>,
+    member_id: i64,
+    now: DateTime<Utc>,
+) -> Result<ChallengeStarted, ApiError> {
+    let pool = active_ids(tx.as_ref(), None).await?;
+    let seen = last_seen(tx.as_ref(), member_id).await?;
+    let ids = pick(pool, &[], &seen, rules.quiz.challenge_max);
+    let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
+    let new = NewAttempt {
+        member_id,
+        kind: AttemptKind::Challenge,
+        exam_id: None,
+        attempt_no: None,
+        category: None,
+        deadline: now + rules.per_question(),
+        partial_credit: false,
+        pass_score: None,
+    };
+    let attempt = start(tx, &new, &questions, rules, now).await?;
+    let first = held(tx.as_ref(), attempt.id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NoQuestions)?;
+    let deadline = attempt.deadline.into();
+    Ok(ChallengeStarted {
+        id: attempt.id,
+        question: first.asked(),
+        deadline,
+        remaining_s: remaining_s(deadline, now),
+        max_questions: attempt.question_count,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading, saving and submitting.
+
+/// The attempt, open or graded. An attempt found past its deadline is graded first.
+pub async fn get(
+    db: &Db,
+    rules: Rules<'_>,
+    member_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<AttemptView, ApiError> {
+    let attempt = own(db.conn(), member_id, id).await?;
+    if !is_open(&attempt) {
+        return Ok(AttemptView::Graded(stored_result(&attempt)?));
+    }
+    if !rules.expired(&attempt, now) {
+        return Ok(AttemptView::Open(
+            open_attempt(db.conn(), &attempt, now).await?,
+        ));
+    }
+    let result = db
+        .write(|tx| async move {
+            crate::members::service::lock(&tx, member_id).await?;
+            let attempt = own(tx.as_ref(), member_id, id).await?;
+            if !is_open(&attempt) {
+                return stored_result(&attempt);
+            }
+            expire(&tx, rules, attempt, now).await
+        })
+        .await?;
+    Ok(AttemptView::Graded(result))
+}
+
+/// Reads each answer against the attempt's questions: 422 naming `answers[i]` for a question
+/// outside the attempt, a repeated one, or an answer of the wrong shape.
+fn read_answers(
+    answers: &[AnswerInput],
+    held: &[Held],
+) -> Result<HashMap<i64, Option<Given>>, ApiError> {
+    let by_id: HashMap<i64, &Held> = held.iter().map(|h| (h.row.question_id, h)).collect();
+    let mut read = HashMap::new();
+    let mut problems = FieldErrors::new();
+    for (i, answer) in answers.iter().enumerate() {
+        let at = format!("answers[{i}]");
+        let Some(h) = by_id.get(&answer.question_id) else {
+            problems
+                .entry(format!("{at}.question_id"))
+                .or_default()
+                .push(FieldIssue::new("unknown_question"));
+            continue;
+        };
+        match read_given(answer, h.kind, &h.options, blank_count(&h.key)) {
+            Ok(given) => {
+                if read.insert(answer.question_id, given).is_some() {
+                    problems
+                        .entry(format!("{at}.question_id"))
+                        .or_default()
+                        .push(FieldIssue::new("duplicate"));
+                }
+            }
+            Err((field, issue)) => problems
+                .entry(format!("{at}.{field}"))
+                .or_default()
+                .push(issue),
+        }
+    }
+    if problems.is_empty() {
+        Ok(read)
+    } else {
+        Err(ApiError::Validation(problems))
+    }
+}
+
+/// The open, unexpired attempt of a submit or a save, under the member's lock; an expired one
+/// is graded (committed) and answered 409 `quiz.expired`.
+enum Found {
+    Open(quiz_attempts::Model),
+    /// Graded already.
+    Graded(quiz_attempts::Model),
+    Expired,
+}
+
+async fn find_for_answers(
+    tx: &Tx,
+    rules: Rules<'_>,
+    member_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Found, ApiError> {
+    crate::members::service::lock(tx, member_id).await?;
+    let attempt = own(tx.as_ref(), member_id, id).await?;
+    if kind_of(&attempt) == AttemptKind::Challenge {
+        return Err(ApiError::QuizWrongKind);
+    }
+    if !is_open(&attempt) {
+        return Ok(Found::Graded(attempt));
+    }
+    if rules.expired(&attempt, now) {
+        expire(tx, rules, attempt, now).await?;
+        return Ok(Found::Expired);
+    }
+    Ok(Found::Open(attempt))
+}
+
+/// Saves answers so far (`PUT …/answers`): each named question's saved answer is replaced; a
+/// question left out keeps what it had. After the deadline: 409 `quiz.expired`.
+pub async fn save(
+    db: &Db,
+    rules: Rules<'_>,
+    member_id: i64,
+    id: i64,
+    answers: &Answers,
+    now: DateTime<Utc>,
+) -> Result<Saved, ApiError> {
+    let outcome = db
+        .write(|tx| async move {
+            let attempt = match find_for_answers(&tx, rules, member_id, id, now).await? {
+                Found::Open(a) => a,
+                Found::Graded(_) => return Err(ApiError::QuizFinished),
+                Found::Expired => return Ok(None),
+            };
+            let held = held(tx.as_ref(), id).await?;
+            let read = read_answers(&answers.answers, &held)?;
+            for h in &held {
+                if let Some(given) = read.get(&h.row.question_id) {
+                    aq::Entity::update_many()
+                        .col_expr(
+                            aq::Column::Response,
+                            Expr::value(given.as_ref().map(to_json).transpose()?),
+                        )
+                        .filter(aq::Column::AttemptId.eq(id))
+                        .filter(aq::Column::Position.eq(h.row.position))
+                        .exec(tx.as_ref())
+                        .await?;
+                }
+            }
+            let saved_count = held
+                .iter()
+                .filter(|h| match read.get(&h.row.question_id) {
+                    Some(given) => given.is_some(),
+                    None => h.saved.is_some(),
+                })
+                .count();
+            let deadline = attempt.deadline.into();
+            Ok(Some(Saved {
+                saved_count,
+                deadline,
+                remaining_s: remaining_s(deadline, now),
+            }))
+        })
+        .await?;
+    outcome.ok_or(ApiError::QuizExpired)
+}
+
+/// Grades the attempt with `answers` (over what was saved). A second submit replays the first
+/// result; after the deadline and its grace: 409 `quiz.expired`, the saved answers graded.
+pub async fn submit(
+    db: &Db,
+    rules: Rules<'_>,
+    member_id: i64,
+    id: i64,
+    answers: &Answers,
+    now: DateTime<Utc>,
+) -> Result<AttemptResult, ApiError> {
+    let outcome = db
+        .write(|tx| async move {
+            let attempt = match find_for_answers(&tx, rules, member_id, id, now).await? {
+                Found::Open(a) => a,
+                Found::Graded(a) if a.status == AttemptStatus::Submitted.as_str() => {
+                    return stored_result(&a).map(Some);
+                }
+                Found::Graded(_) | Found::Expired => return Ok(None),
+            };
+            let mut held = held(tx.as_ref(), id).await?;
+            let read = read_answers(&answers.answers, &held)?;
+            for h in &mut held {
+                if let Some(given) = read.get(&h.row.question_id) {
+                    h.saved = given.clone();
+                }
+            }
+            close(&tx, rules, attempt, held, AttemptStatus::Submitted, now)
+                .await
+                .map(Some)
+        })
+        .await?;
+    outcome.ok_or(ApiError::QuizExpired)
+}
+
+/// Grades an attempt left open past its deadline from its saved answers.
+async fn expire(
+    tx: &Tx,
+    rules: Rules<'_>,
+    attempt: quiz_attempts::Model,
+    now: DateTime<Utc>,
+) -> Result<AttemptResult, ApiError> {
+    let mut held = held(tx.as_ref(), attempt.id).await?;
+    if kind_of(&attempt) == AttemptKind::Challenge {
+        // The run is what was asked; the question left unanswered counts as a miss.
+        held.retain(|h| h.row.asked_at.is_some());
+    }
+    close(tx, rules, attempt, held, AttemptStatus::Expired, now).await
+}
+
+/// Grades `held` (each with the answer to grade in `saved`; a challenge's are graded already),
+/// updates the wrong-answer book, pays, and closes the attempt with its stored result.
+async fn close(
+    tx: &Tx,
+    rules: Rules<'_>,
+    attempt: quiz_attempts::Model,
+    mut held: Vec<Held>,
+    status: AttemptStatus,
+    now: DateTime<Utc>,
+) -> Result<AttemptResult, ApiError> {
+    let kind = kind_of(&attempt);
+    let today = local_date(now, rules.tz);
+    if kind != AttemptKind::Challenge {
+        let mut reviewed = Vec::new();
+        for h in &mut held {
+            let (correct, earned) = grade(
+                &h.key,
+                h.saved.as_ref(),
+                h.row.score,
+                attempt.partial_credit,
+            );
+            aq::Entity::update_many()
+                .col_expr(
+                    aq::Column::Response,
+                    Expr::value(h.saved.as_ref().map(to_json).transpose()?),
+                )
+                .col_expr(aq::Column::Correct, Expr::value(correct))
+                .col_expr(aq::Column::Earned, Expr::value(earned))
+                .filter(aq::Column::AttemptId.eq(attempt.id))
+                .filter(aq::Column::Position.eq(h.row.position))
+                .exec(tx.as_ref())
+                .await?;
+            h.row.correct = Some(correct);
+            h.row.earned = Some(earned);
+            reviewed.push((h.row.question_id, correct));
+        }
+        review(tx, attempt.member_id, &reviewed, today, now).await?;
+    } else {
+        for h in &mut held {
+            if h.row.correct.is_none() {
+                h.row.correct = Some(false);
+                h.row.earned = Some(0);
+            }
+        }
+    }
+    let score: i32 = held.iter().map(|h| h.row.earned.unwrap_or(0)).sum();
+    let correct_count = held.iter().filter(|h| h.row.correct == Some(true)).count() as i32;
+    let passed = attempt.pass_score.map(|pass| score >= pass);
+
+    let exam_source;
+    let attempt_source = attempt.id.to_string();
+    let (source, source_id, units) = match kind {
+        AttemptKind::Daily => (Source::QuizDaily, attempt_source.as_str(), correct_count),
+        AttemptKind::Practice => (Source::QuizPractice, attempt_source.as_str(), correct_count),
+        AttemptKind::Challenge => (
+            Source::QuizChallenge,
+            attempt_source.as_str(),
+            correct_count,
+        ),
+        // An exam pays once, for its first pass.
+        AttemptKind::Exam => {
+            exam_source = attempt.exam_id.unwrap_or(attempt.id).to_string();
+            (
+                Source::QuizExam,
+                exam_source.as_str(),
+                i32::from(passed == Some(true)),
+            )
+        }
+    };
+    let (points, capped) = if units > 0 {
+        let paid = award(
+            tx,
+            Payout {
+                member_id: attempt.member_id,
+                source,
+                source_id,
+                units,
+                local_date: attempt.local_date,
+                note: None,
+            },
+            now,
+        )
+        .await?;
+        if paid.replayed {
+            (0, false)
+        } else {
+            (paid.points, paid.capped)
+        }
+    } else {
+        (0, false)
+    };
+
+    let started: DateTime<Utc> = attempt.started_at.into();
+    let duration = now - started;
+    let too_fast = status == AttemptStatus::Submitted
+        && duration.to_std().unwrap_or_default()
+            < rules.quiz.min_per_question * held.len().max(1) as u32;
+    let result = AttemptResult {
+        id: attempt.id,
+        kind,
+        status,
+        score,
+        max_score: attempt.max_score,
+        correct_count,
+        results: held.iter().map(Held::graded).collect(),
+        points_awarded: points,
+        points_capped: capped,
+        passed,
+        started_at: started,
+        finished_at: now,
+        duration_s: Ord::max(duration.num_seconds(), 0),
+    };
+    let closed = quiz_attempts::Entity::update_many()
+        .col_expr(quiz_attempts::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            quiz_attempts::Column::FinishedAt,
+            Expr::value(UtcTime::from(now)),
+        )
+        .col_expr(quiz_attempts::Column::Score, Expr::value(score))
+        .col_expr(
+            quiz_attempts::Column::CorrectCount,
+            Expr::value(correct_count),
+        )
+        .col_expr(quiz_attempts::Column::PointsAwarded, Expr::value(points))
+        .col_expr(quiz_attempts::Column::PointsCapped, Expr::value(capped))
+        .col_expr(quiz_attempts::Column::TooFast, Expr::value(too_fast))
+        .col_expr(
+            quiz_attempts::Column::Result,
+            Expr::value(to_json(&result)?),
+        )
+        .filter(quiz_attempts::Column::Id.eq(attempt.id))
+        .filter(quiz_attempts::Column::Status.eq(AttemptStatus::Open.as_str()))
+        .exec(tx.as_ref())
+        .await?;
+    if closed.rows_affected != 1 {
+        // Under the member's lock nobody else closes it; should it happen, nothing commits.
+        return Err(anyhow::anyhow!("attempt {} was closed by another writer", attempt.id).into());
+    }
+    Ok(result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The challenge, one question at a time.
+
+/// Answers the challenge's current question. A repeat of an answered question (a retry on a
+/// bad network) replays how it went.
+pub async fn answer(
+    db: &Db,
+    rules: Rules<'_>,
+    member_id: i64,
+    id: i64,
+    input: &AnswerInput,
+    now: DateTime<Utc>,
+) -> Result<ChallengeStep, ApiError> {
+    let outcome = db
+        .write(|tx| async move {
+            crate::members::service::lock(&tx, member_id).await?;
+            let attempt = own(tx.as_ref(), member_id, id).await?;
+            if kind_of(&attempt) != AttemptKind::Challenge {
+                return Err(ApiError::QuizWrongKind);
+            }
+            let mut held = held(tx.as_ref(), id).await?;
+            let Some(at) = held
+                .iter()
+                .position(|h| h.row.question_id == input.question_id)
+            else {
+                return Err(ApiError::field(
+                    "question_id",
+                    FieldIssue::new("unknown_question"),
+                ));
+            };
+            if held[at].row.answered_at.is_some() {
+                return replay_step(&attempt, &held, at, now).map(Some);
+            }
+            if !is_open(&attempt) {
+                return Err(ApiError::QuizFinished);
+            }
+            if held[at].row.asked_at.is_none() {
+                return Err(ApiError::field(
+                    "question_id",
+                    FieldIssue::new("not_current"),
+                ));
+            }
+            if rules.expired(&attempt, now) {
+                expire(&tx, rules, attempt, now).await?;
+                return Ok(None);
+            }
+            let h = &held[at];
+            let given = read_given(input, h.kind, &h.options, blank_count(&h.key))
+                .map_err(|(field, issue)| ApiError::field(field, issue))?;
+            let (correct, earned) = grade(&h.key, given.as_ref(), h.row.score, false);
+            aq::Entity::update_many()
+                .col_expr(
+                    aq::Column::Response,
+                    Expr::value(given.as_ref().map(to_json).transpose()?),
+                )
+                .col_expr(aq::Column::Correct, Expr::value(correct))
+                .col_expr(aq::Column::Earned, Expr::value(earned))
+                .col_expr(aq::Column::AnsweredAt, Expr::value(UtcTime::from(now)))
+                .filter(aq::Column::AttemptId.eq(id))
+                .filter(aq::Column::Position.eq(h.row.position))
+                .exec(tx.as_ref())
+                .await?;
+            let today = local_date(now, rules.tz);
+            review(&tx, member_id, &[(h.row.question_id, correct)], today, now).await?;
+            held[at].saved = given;
+            held[at].row.correct = Some(correct);
+            held[at].row.earned = Some(earned);
+            held[at].row.answered_at = Some(now.into());
+            let streak = held.iter().filter(|h| h.row.correct == Some(true)).count() as i32;
+            let (key, explanation) = (held[at].key.clone(), held[at].row.explanation.clone());
+            let step = |next: Option<AskedQuestion>, deadline, points, capped| ChallengeStep {
+                correct,
+                answer: key.clone(),
+                explanation: explanation.clone(),
+                streak,
+                finished: next.is_none(),
+                next_question: next,
+                deadline,
+                points_awarded: points,
+                points_capped: capped,
+            };
+            if correct && at + 1 < held.len() {
+                let deadline = now + rules.per_question();
+                aq::Entity::update_many()
+                    .col_expr(aq::Column::AskedAt, Expr::value(UtcTime::from(now)))
+                    .filter(aq::Column::AttemptId.eq(id))
+                    .filter(aq::Column::Position.eq(held[at + 1].row.position))
+                    .exec(tx.as_ref())
+                    .await?;
+                quiz_attempts::Entity::update_many()
+                    .col_expr(
+                        quiz_attempts::Column::Deadline,
+                        Expr::value(UtcTime::from(deadline)),
+                    )
+                    .col_expr(quiz_attempts::Column::CorrectCount, Expr::value(streak))
+                    .filter(quiz_attempts::Column::Id.eq(id))
+                    .exec(tx.as_ref())
+                    .await?;
+                let next = held[at + 1].asked();
+                return Ok(Some(step(Some(next), Some(deadline), 0, false)));
+            }
+            held.truncate(at + 1);
+            let result = close(&tx, rules, attempt, held, AttemptStatus::Submitted, now).await?;
+            Ok(Some(step(
+                None,
+                None,
+                result.points_awarded,
+                result.points_capped,
+            )))
+        })
+        .await?;
+    outcome.ok_or(ApiError::QuizExpired)
+}
+
+fn replay_step(
+    attempt: &quiz_attempts::Model,
+    held: &[Held],
+    at: usize,
+    now: DateTime<Utc>,
+) -> Result<ChallengeStep, ApiError> {
+    let open = is_open(attempt);
+    let next = open
+        .then(|| {
+            held.iter()
+                .find(|h| h.row.asked_at.is_some() && h.row.answered_at.is_none())
+        })
+        .flatten();
+    let _ = now;
+    Ok(ChallengeStep {
+        correct: held[at].row.correct.unwrap_or(false),
+        answer: held[at].key.clone(),
+        explanation: held[at].row.explanation.clone(),
+        streak: held.iter().filter(|h| h.row.correct == Some(true)).count() as i32,
+        finished: !open,
+        next_question: next.map(Held::asked),
+        deadline: next.map(|_| attempt.deadline.into()),
+        points_awarded: attempt.points_awarded.unwrap_or(0),
+        points_capped: attempt.points_capped,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wrong-answer book.
+
+/// Applies graded answers to the member's book: a wrong answer enters the question (due
+/// tomorrow); at a review (on or after the due day) the next interval is the next rung of 1, 3,
+/// 7 days, and two right reviews in a row take it out; a wrong one resets the run. Answers
+/// before the due day change only the run (a mistake resets it), so practising early is not a
+/// spaced review.
+async fn review(
+    tx: &Tx,
+    member_id: i64,
+    answered: &[(i64, bool)],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if answered.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = answered.iter().map(|(id, _)| *id).collect();
+    let mut in_book: HashMap<i64, wrong_questions::Model> = wrong_questions::Entity::find()
+        .filter(wrong_questions::Column::MemberId.eq(member_id))
+        .filter(wrong_questions::Column::QuestionId.is_in(ids))
+        .all(tx.as_ref())
+        .await?
+        .into_iter()
+        .map(|w| (w.question_id, w))
+        .collect();
+    let mut entering = Vec::new();
+    let mut leaving = Vec::new();
+    for &(question_id, correct) in answered {
+        let Some(entry) = in_book.remove(&question_id) else {
+            if !correct {
+                entering.push(wrong_questions::ActiveModel {
+                    member_id: Set(member_id),
+                    question_id: Set(question_id),
+                    rung: Set(0),
+                    right_streak: Set(0),
+                    wrong_count: Set(1),
+                    due_on: Set(today + chrono::Days::new(LADDER[0])),
+                    last_wrong_at: Set(now.into()),
+                    added_at: Set(now.into()),
+                });
+            }
+            continue;
+        };
+        let at_review = entry.due_on <= today;
+        if correct && !at_review {
+            continue;
+        }
+        let streak = if correct { entry.right_streak + 1 } else { 0 };
+        if streak >= LEAVES_AFTER {
+            leaving.push(question_id);
+            continue;
+        }
+        let mut row: wrong_questions::ActiveModel = entry.clone().into();
+        row.right_streak = Set(streak);
+        if at_review {
+            let rung = Ord::min(entry.rung + 1, LADDER.len() as i16 - 1);
+            row.rung = Set(rung);
+            row.due_on = Set(today + chrono::Days::new(LADDER[rung as usize]));
+        }
+        if !correct {
+            row.wrong_count = Set(entry.wrong_count + 1);
+            row.last_wrong_at = Set(now.into());
+        }
+        row.update(tx.as_ref()).await?;
+    }
+    if !entering.is_empty() {
+        wrong_questions::Entity::insert_many(entering)
+            .exec_without_returning(tx.as_ref())
+            .await?;
+    }
+    if !leaving.is_empty() {
+        wrong_questions::Entity::delete_many()
+            .filter(wrong_questions::Column::MemberId.eq(member_id))
+            .filter(wrong_questions::Column::QuestionId.is_in(leaving))
+            .exec(tx.as_ref())
+            .await?;
+    }
+    Ok(())
+}
+
+/// My wrong-answer book: due first, then by due date.
+pub async fn wrong_book(
+    conn: &impl ConnectionTrait,
+    rules: Rules<'_>,
+    member_id: i64,
+    page: &PageQuery,
+    now: DateTime<Utc>,
+) -> Result<Page<WrongQuestion>, ApiError> {
+    let today = local_date(now, rules.tz);
+    let offset = page.offset()?;
+    let limit = page.limit();
+    let rows = wrong_questions::Entity::find()
+        .filter(wrong_questions::Column::MemberId.eq(member_id))
+        .find_also_related(questions::Entity)
+        .order_by(wrong_questions::Column::DueOn, Order::Asc)
+        .order_by(wrong_questions::Column::QuestionId, Order::Asc)
+        .offset(offset)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let (rows, more) = crate::http::paging::cut_offset(rows, limit);
+    let items = rows
+        .into_iter()
+        .filter_map(|(w, q)| {
+            let q = q?;
+            Some(WrongQuestion {
+                question_id: w.question_id,
+                kind: QuestionType::parse(&q.kind)?,
+                stem: q.stem,
+                category: q.category,
+                wrong_count: w.wrong_count,
+                right_streak: i32::from(w.right_streak),
+                due: w.due_on <= today,
+                due_on: w.due_on,
+                last_wrong_at: w.last_wrong_at.into(),
+            })
+        })
+        .collect();
+    Ok(Page {
+        items,
+        next_cursor: more.then(|| crate::http::paging::offset_cursor(offset + limit)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The periodic expiry.
+
+/// Grades up to `batch` attempts left open past their deadline and its grace, each in its own
+/// transaction; returns how many it graded. The caller holds the job's lease.
+pub async fn expire_overdue(
+    db: &Db,
+    rules: Rules<'_>,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<usize, ApiError> {
+    let cutoff = UtcTime::from(now - rules.grace());
+    let overdue = quiz_attempts::Entity::find()
+        .select_only()
+        .column(quiz_attempts::Column::Id)
+        .column(quiz_attempts::Column::MemberId)
+        .filter(quiz_attempts::Column::Status.eq(AttemptStatus::Open.as_str()))
+        .filter(quiz_attempts::Column::Deadline.lt(cutoff))
+        .order_by_asc(quiz_attempts::Column::Deadline)
+        .limit(batch)
+        .into_tuple::<(i64, i64)>()
+        .all(db.conn())
+        .await?;
+    let mut graded = 0;
+    for (id, member_id) in overdue {
+        let done = db
+            .write(|tx| async move {
+                crate::members::service::lock(&tx, member_id).await?;
+                let attempt = own(tx.as_ref(), member_id, id).await?;
+                if !is_open(&attempt) || !rules.expired(&attempt, now) {
+                    return Ok(false);
+                }
+                expire(&tx, rules, attempt, now).await?;
+                Ok(true)
+            })
+            .await?;
+        graded += usize::from(done);
+    }
+    Ok(graded)
+}
