@@ -3,7 +3,7 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    audit, badges, campaigns, checkins, members, ops, orgs, points, questions, quiz, routes,
+    audit, badges, campaigns, checkins, exams, members, ops, orgs, points, questions, quiz, routes,
     sessions, sites,
 };
 
@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(campaigns::endpoints::configure)
             .configure(questions::endpoints::configure)
             .configure(quiz::endpoints::configure)
+            .configure(exams::endpoints::configure)
             .configure(audit::endpoints::configure),
     );
     ops::endpoints::configure(cfg);

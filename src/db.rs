@@ -319,14 +319,8 @@ pub async fn take_lease(
     use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
     let until = UtcTime::from(now + ttl);
     db.write(|tx| async move {
-        let row = job_leases::ActiveModel {
-            name: Set(name.to_owned()),
-            holder: Set(holder.to_owned()),
-            expires_at: Set(until),
-        };
-        if insert_unless_duplicate(&tx, row).await?.is_some() {
-            return Ok(true);
-        }
+        // The conditional update first: on MySQL a failed insert would leave a shared lock that
+        // two instances then both try to upgrade (a deadlock).
         job_leases::Entity::update_many()
             .col_expr(job_leases::Column::Holder, Expr::value(holder))
             .col_expr(job_leases::Column::ExpiresAt, Expr::value(until))
@@ -343,7 +337,15 @@ pub async fn take_lease(
         let lease = job_leases::Entity::find_by_id(name.to_owned())
             .one(tx.as_ref())
             .await?;
-        Ok(lease.is_some_and(|l| l.holder == holder))
+        if let Some(lease) = lease {
+            return Ok(lease.holder == holder);
+        }
+        let row = job_leases::ActiveModel {
+            name: Set(name.to_owned()),
+            holder: Set(holder.to_owned()),
+            expires_at: Set(until),
+        };
+        Ok(insert_unless_duplicate(&tx, row).await?.is_some())
     })
     .await
 }

@@ -216,6 +216,10 @@ pub enum ApiError {
     /// for challenges, submit for the rest).
     #[error("not for this kind of attempt")]
     QuizWrongKind,
+    /// 409 `quiz.attempt_open`: another open attempt of the member holds a question this one
+    /// needs; finish it first (`details.attempt_id`).
+    #[error("another attempt is open")]
+    AttemptOpen { attempt_id: i64 },
     /// 409 `quiz.no_questions`: the bank has no active question to ask.
     #[error("no questions")]
     NoQuestions,
@@ -286,6 +290,7 @@ impl ApiError {
             ApiError::QuizFinished => "quiz.finished",
             ApiError::QuizWrongKind => "quiz.wrong_kind",
             ApiError::NoQuestions => "quiz.no_questions",
+            ApiError::AttemptOpen { .. } => "quiz.attempt_open",
             ApiError::ExamClosed => "exam.closed",
             ApiError::NoAttemptsLeft => "exam.no_attempts_left",
             ApiError::ImportErrors { .. } => "validation_failed",
@@ -331,6 +336,7 @@ impl ApiError {
                 "truncated": *total > rows.len(),
             }),
             ApiError::DuplicateQuestion { id } => json!({ "question_id": id }),
+            ApiError::AttemptOpen { attempt_id } => json!({ "attempt_id": attempt_id }),
             ApiError::BadRequest(reason) => json!({ "reason": reason }),
             ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
             ApiError::TooManyRows { max_rows } => json!({ "max_rows": max_rows }),
@@ -409,6 +415,7 @@ impl ResponseError for ApiError {
             | ApiError::QuizFinished
             | ApiError::QuizWrongKind
             | ApiError::NoQuestions
+            | ApiError::AttemptOpen { .. }
             | ApiError::ExamClosed
             | ApiError::NoAttemptsLeft => StatusCode::CONFLICT,
             ApiError::AuthRequired

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod exams;
 pub mod geo;
 pub mod http;
 pub mod members;

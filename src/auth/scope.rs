@@ -117,8 +117,54 @@ impl AdminScope {
     }
 }
 
+/// "/1/7/42/" → ["/1/", "/1/7/", "/1/7/42/"]: an org and its ancestors, whose campaigns and
+/// exams it is in.
+pub fn ancestor_paths(path: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut prefix = String::from("/");
+    for id in path.split('/').filter(|s| !s.is_empty()) {
+        prefix.push_str(id);
+        prefix.push('/');
+        paths.push(prefix.clone());
+    }
+    paths
+}
+
+/// The ids of the member's org and every org above it; none outside an org. Whatever is given
+/// to an org (a campaign, an exam) is given to its subtree, so these are what reach the member.
+pub async fn member_org_and_ancestors(
+    conn: &impl sea_orm::ConnectionTrait,
+    member_id: i64,
+) -> Result<Vec<i64>, crate::error::ApiError> {
+    use entity::{org_members, orgs};
+    use sea_orm::{EntityTrait, QueryFilter};
+    let Some((_, Some(org))) = org_members::Entity::find_by_id(member_id)
+        .find_also_related(orgs::Entity)
+        .one(conn)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(orgs::Entity::find()
+        .filter(orgs::Column::Path.is_in(ancestor_paths(&org.path)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_org_reaches_itself_and_its_ancestors() {
+        assert_eq!(
+            super::ancestor_paths("/1/7/42/"),
+            ["/1/", "/1/7/", "/1/7/42/"]
+        );
+        assert_eq!(super::ancestor_paths("/3/"), ["/3/"]);
+    }
+
     use super::*;
 
     #[test]

@@ -2,7 +2,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{campaign_orgs, campaign_routes, campaigns, org_members, orgs, routes};
+use entity::{campaign_orgs, campaign_routes, campaigns, routes};
 use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -18,34 +18,9 @@ use crate::http::paging::{self, Page, PageQuery};
 
 use super::dto::{Campaign, CampaignRoute, NewCampaign};
 
-/// "/1/7/42/" → ["/1/", "/1/7/", "/1/7/42/"]: an org and its ancestors, whose campaigns it is in.
-fn ancestor_paths(path: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut prefix = String::from("/");
-    for id in path.split('/').filter(|s| !s.is_empty()) {
-        prefix.push_str(id);
-        prefix.push('/');
-        paths.push(prefix.clone());
-    }
-    paths
-}
-
 /// The campaigns of the member's org (through any ancestor taking part); none outside an org.
 async fn visible_ids(conn: &impl ConnectionTrait, member_id: i64) -> Result<Vec<i64>, ApiError> {
-    let Some((_, Some(org))) = org_members::Entity::find_by_id(member_id)
-        .find_also_related(orgs::Entity)
-        .one(conn)
-        .await?
-    else {
-        return Ok(Vec::new());
-    };
-    let ancestors: Vec<i64> = orgs::Entity::find()
-        .filter(orgs::Column::Path.is_in(ancestor_paths(&org.path)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| o.id)
-        .collect();
+    let ancestors = crate::auth::scope::member_org_and_ancestors(conn, member_id).await?;
     let mut ids: Vec<i64> = campaign_orgs::Entity::find()
         .filter(campaign_orgs::Column::OrgId.is_in(ancestors))
         .all(conn)
@@ -225,15 +200,4 @@ pub async fn create(
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ancestor_paths;
-
-    #[test]
-    fn an_org_is_in_the_campaigns_of_itself_and_its_ancestors() {
-        assert_eq!(ancestor_paths("/1/7/42/"), ["/1/", "/1/7/", "/1/7/42/"]);
-        assert_eq!(ancestor_paths("/3/"), ["/3/"]);
-    }
 }

@@ -1,5 +1,6 @@
 //! HTTP concerns shared by every capability: the JSON extractor, custom validators, metrics and
 //! the middleware that gives every request an id, a log line and a localized error body.
+pub mod export;
 pub mod gate;
 pub mod idempotency;
 mod json;

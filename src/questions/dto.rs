@@ -134,7 +134,7 @@ pub struct NewQuestion {
     #[validate(length(max = 255))]
     #[schema(max_length = 255)]
     pub source: Option<String>,
-    /// Default `active`.
+    /// Default `active` for a new question; an edit without it keeps the status.
     pub status: Option<QuestionStatus>,
 }
 

@@ -270,6 +270,10 @@ async fn save(
             None => Err(duplicate(tx, &row).await),
         };
     };
+    if new.status.is_none() {
+        // An edit that names no status keeps it: fixing a typo must not revive a retired one.
+        row.status = Set(old.status.clone());
+    }
     let same = [
         (&row.kind, &old.kind),
         (&row.stem, &old.stem),

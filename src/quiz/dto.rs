@@ -329,9 +329,10 @@ pub struct WrongQuestion {
     pub category: String,
     /// Times answered wrong.
     pub wrong_count: i32,
-    /// Right answers in a row since the last mistake; two take it out of the book.
+    /// Right reviews in a row since the last mistake; two take it out of the book.
     pub right_streak: i32,
-    /// When it is due for review (local date): 1, then 3, then 7 days after each review.
+    /// When it is next due for review (a local date): tomorrow after a mistake; after a right
+    /// review 1, then 3, then 7 days.
     pub due_on: NaiveDate,
     /// Due today or earlier.
     pub due: bool,

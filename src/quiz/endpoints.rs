@@ -41,9 +41,11 @@ fn turn<'a>(state: &'a State, caller: &Caller) -> (Rules<'a>, i64, chrono::DateT
     (rules(state), caller.member_id, state.now())
 }
 
-/// Today's daily quiz (每日答题): the unfinished attempt, or a new one of
+/// Today's daily quiz (每日答题): get or create, so always 200 — the unfinished attempt, or a
+/// new one of
 /// `REDTRAIL_QUIZ_DAILY_COUNT` questions — due questions of my wrong-answer book first, then
-/// ones I never saw, then the least recently seen — with options shuffled for this attempt.
+/// ones I never saw, then the least recently seen; never one held by another open attempt of
+/// mine — with options shuffled for this attempt.
 /// Calling it again shows the same questions in the same order. Submit by `deadline` (the end
 /// of the local day). No answer is in it.
 #[utoipa::path(
@@ -94,7 +96,7 @@ async fn start_practice(
 }
 
 /// Start a challenge run (挑战答题): one question at a time, each to be answered within
-/// `REDTRAIL_QUIZ_CHALLENGE_SECONDS`; the run ends at the first mistake or after
+/// `REDTRAIL_QUIZ_CHALLENGE_SECONDS` (plus at most 5 s for the network); the run ends at the first mistake or after
 /// `max_questions`. Pays by run length (`quiz_challenge` rule, daily cap). Send an
 /// `Idempotency-Key`.
 #[utoipa::path(
@@ -126,9 +128,9 @@ async fn start_challenge(
     .await
 }
 
-/// One of my attempts: `state: open` with its questions as asked (a challenge: the current
-/// one), or `state: graded` with the result. One left open past its deadline is graded from its
-/// saved answers first.
+/// One of my attempts: `status: open` with its questions as asked (a challenge: the current
+/// one), or `submitted` / `expired` with the graded result. One left open past its deadline
+/// and grace is graded from its saved answers first.
 #[utoipa::path(
     tag = "quiz",
     params(("id" = i64, Path, description = "Attempt id")),
@@ -147,8 +149,8 @@ async fn get_attempt(state: State, caller: Caller, id: Path<i64>) -> Reply<Attem
 }
 
 /// Save answers so far, so that a crash or a backgrounded mini-program loses nothing: each
-/// named question's saved answer is replaced (`keys: []` or no answer field clears it), others
-/// keep theirs. Not for challenges.
+/// named question's saved answer is replaced (`keys: []`, blank text or no answer field clears
+/// it), others keep theirs. Accepted until the deadline plus the grace. Not for challenges.
 #[utoipa::path(
     tag = "quiz",
     params(("id" = i64, Path, description = "Attempt id")),
@@ -174,7 +176,8 @@ async fn save_answers(
     ))
 }
 
-/// Submit and grade: `answers` over what was saved (questions without one count as wrong).
+/// Submit and grade: `answers` over what was saved (a question without one scores nothing and
+/// stays out of the wrong-answer book).
 /// Answers, right or wrong flags and explanations are in this response, never before. A second
 /// submit replays the first result. Past the deadline plus `REDTRAIL_QUIZ_GRACE_SECONDS`: 409
 /// `quiz.expired`, and the attempt is graded from its saved answers. Not for challenges.
@@ -231,9 +234,10 @@ async fn answer_challenge(
     ))
 }
 
-/// My wrong-answer book (错题本): due first. A wrongly answered question comes back 1, 3 and
-/// 7 days after each review (leading the daily quiz, or practise it with
-/// `from_wrong_book: true`), and leaves after two right reviews in a row.
+/// My wrong-answer book (错题本): due first. A wrongly answered question is due the next day;
+/// each review (an answer on or after the due day, in the daily quiz it leads or in practice
+/// with `from_wrong_book: true`) climbs a rung of 1, 3 and 7 days, a mistake brings it back the
+/// next day, and two right reviews in a row take it out.
 #[utoipa::path(
     tag = "quiz",
     params(PageQuery),

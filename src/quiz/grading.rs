@@ -109,9 +109,15 @@ pub fn read_given(
             if kind != QuestionType::Multiple && keys.len() > 1 {
                 return Err(("keys", FieldIssue::new("items").with("max", 1)));
             }
-            Ok(Some(Given::Keys(keys)))
+            // No key chosen: no answer (it clears a saved one).
+            Ok((!keys.is_empty()).then_some(Given::Keys(keys)))
         }
-        (None, Some(text), None) if !choice => Ok(Some(Given::Blanks(vec![text.clone()]))),
+        (None, Some(text), None) if !choice => {
+            if blanks != 1 {
+                return Err(("text", FieldIssue::new("answer_kind")));
+            }
+            Ok((!text.trim().is_empty()).then(|| Given::Blanks(vec![text.clone()])))
+        }
         (None, None, Some(given)) if !choice => {
             if given.len() > blanks {
                 return Err(("blanks", FieldIssue::new("items").with("max", blanks)));
@@ -119,7 +125,8 @@ pub fn read_given(
             if given.iter().any(|b| b.chars().count() > 200) {
                 return Err(("blanks", FieldIssue::new("length").with("max", 200)));
             }
-            Ok(Some(Given::Blanks(given.clone())))
+            let empty = given.iter().all(|b| b.trim().is_empty());
+            Ok((!empty).then(|| Given::Blanks(given.clone())))
         }
         _ => Err(("answer", FieldIssue::new("answer_kind"))),
     }

@@ -39,6 +39,8 @@ use super::grading::{Snapshot, blank_count, grade, read_given, snapshot};
 const LADDER: [u64; 3] = [1, 3, 7];
 /// Right answers in a row (at reviews) that take a question out of the book.
 const LEAVES_AFTER: i16 = 2;
+/// The most grace a challenge question's deadline gets (the network's share).
+const CHALLENGE_GRACE: Duration = Duration::seconds(5);
 /// A practice attempt's time to submit.
 const PRACTICE_WINDOW: Duration = Duration::hours(2);
 
@@ -58,9 +60,14 @@ impl Rules<'_> {
         Duration::from_std(self.quiz.challenge_per_question).unwrap_or(Duration::seconds(30))
     }
 
-    /// Past the deadline and its grace: answers no longer count.
+    /// Past the deadline and its grace: answers no longer count. A challenge question's grace
+    /// is at most 5 s: a grace as long as the question's own time would double it.
     fn expired(&self, attempt: &quiz_attempts::Model, now: DateTime<Utc>) -> bool {
-        now > DateTime::<Utc>::from(attempt.deadline) + self.grace()
+        let grace = match kind_of(attempt) {
+            AttemptKind::Challenge => Ord::min(self.grace(), CHALLENGE_GRACE),
+            _ => self.grace(),
+        };
+        now > DateTime::<Utc>::from(attempt.deadline) + grace
     }
 }
 
@@ -199,9 +206,30 @@ fn stored_result(attempt: &quiz_attempts::Model) -> Result<AttemptResult, ApiErr
 // ---------------------------------------------------------------------------------------------
 // Drawing questions.
 
-/// Active question ids, maybe of one category.
-async fn active_ids(
+/// The questions the member's open attempts hold, by attempt. A new attempt never draws one:
+/// grading either attempt would show its answer while the other is still open.
+pub async fn held_open(
     conn: &impl ConnectionTrait,
+    member_id: i64,
+) -> Result<HashMap<i64, i64>, ApiError> {
+    let rows: Vec<(i64, i64)> = aq::Entity::find()
+        .select_only()
+        .column(aq::Column::QuestionId)
+        .column(aq::Column::AttemptId)
+        .join(JoinType::InnerJoin, aq::Relation::QuizAttempts.def())
+        .filter(quiz_attempts::Column::MemberId.eq(member_id))
+        .filter(quiz_attempts::Column::Status.eq(AttemptStatus::Open.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The questions the member may be asked now: active (maybe of one category), and in none of
+/// their open attempts.
+async fn askable(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
     category: Option<&str>,
 ) -> Result<Vec<i64>, ApiError> {
     let mut query = questions::Entity::find()
@@ -211,7 +239,10 @@ async fn active_ids(
     if let Some(category) = category {
         query = query.filter(questions::Column::Category.eq(category));
     }
-    Ok(query.into_tuple::<i64>().all(conn).await?)
+    let held = held_open(conn, member_id).await?;
+    let mut ids: Vec<i64> = query.into_tuple::<i64>().all(conn).await?;
+    ids.retain(|id| !held.contains_key(id));
+    Ok(ids)
 }
 
 /// When the member last saw each question: the latest attempt that held it (ids grow with time).
@@ -446,18 +477,29 @@ pub async fn daily(
     }
     let tomorrow = today.succ_opt().unwrap_or(today);
     db.write(|tx| async move {
+        // Again inside the write: one committed since the read is here now (its questions are
+        // held, so the draw below would find none).
+        if let Some(attempt) = find_daily(tx.as_ref(), member_id, today).await? {
+            let attempt = still_open(attempt)?;
+            return open_attempt(tx.as_ref(), &attempt, now).await;
+        }
         let due: Vec<i64> = book(tx.as_ref(), member_id)
             .await?
             .into_iter()
             .filter(|w| w.due_on <= today)
             .map(|w| w.question_id)
             .collect();
-        let pool = active_ids(tx.as_ref(), None).await?;
+        let pool = askable(tx.as_ref(), member_id, None).await?;
         let seen = last_seen(tx.as_ref(), member_id).await?;
         let ids = pick(pool, &due, &seen, rules.quiz.daily_count);
         let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
         if questions.is_empty() {
-            return Err(ApiError::NoQuestions);
+            // Nothing to draw because a concurrent call's daily quiz holds the questions: it
+            // has committed (only committed rows hold), so it is found now.
+            return match find_daily(tx.as_ref(), member_id, today).await? {
+                Some(attempt) => open_attempt(tx.as_ref(), &still_open(attempt)?, now).await,
+                None => Err(ApiError::NoQuestions),
+            };
         }
         let new = NewAttempt {
             member_id,
@@ -495,7 +537,7 @@ pub async fn practice(
     let count = new.count as usize;
     let category = new.category.as_deref().map(str::trim);
     let ids = if new.from_wrong_book {
-        let active: HashSet<i64> = active_ids(tx.as_ref(), category)
+        let active: HashSet<i64> = askable(tx.as_ref(), member_id, category)
             .await?
             .into_iter()
             .collect();
@@ -507,7 +549,7 @@ pub async fn practice(
             .take(count)
             .collect()
     } else {
-        let pool = active_ids(tx.as_ref(), category).await?;
+        let pool = askable(tx.as_ref(), member_id, category).await?;
         let seen = last_seen(tx.as_ref(), member_id).await?;
         pick(pool, &[], &seen, count)
     };
@@ -533,7 +575,7 @@ pub async fn challenge(
     member_id: i64,
     now: DateTime<Utc>,
 ) -> Result<ChallengeStarted, ApiError> {
-    let pool = active_ids(tx.as_ref(), None).await?;
+    let pool = askable(tx.as_ref(), member_id, None).await?;
     let seen = last_seen(tx.as_ref(), member_id).await?;
     let ids = pick(pool, &[], &seen, rules.quiz.challenge_max);
     let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
@@ -668,7 +710,7 @@ async fn find_for_answers(
 }
 
 /// Saves answers so far (`PUT …/answers`): each named question's saved answer is replaced; a
-/// question left out keeps what it had. After the deadline: 409 `quiz.expired`.
+/// question left out keeps what it had. After the deadline and its grace: 409 `quiz.expired`.
 pub async fn save(
     db: &Db,
     rules: Rules<'_>,
@@ -800,7 +842,11 @@ async fn close(
                 .await?;
             h.row.correct = Some(correct);
             h.row.earned = Some(earned);
-            reviewed.push((h.row.question_id, correct));
+            // A question left unanswered (an abandoned attempt) says nothing of what the
+            // member knows: it scores nothing but stays out of the book.
+            if h.saved.is_some() {
+                reviewed.push((h.row.question_id, correct));
+            }
         }
         review(tx, attempt.member_id, &reviewed, today, now).await?;
     } else {
@@ -1051,11 +1097,11 @@ fn replay_step(
 // ---------------------------------------------------------------------------------------------
 // The wrong-answer book.
 
-/// Applies graded answers to the member's book: a wrong answer enters the question (due
-/// tomorrow); at a review (on or after the due day) the next interval is the next rung of 1, 3,
-/// 7 days, and two right reviews in a row take it out; a wrong one resets the run. Answers
-/// before the due day change only the run (a mistake resets it), so practising early is not a
-/// spaced review.
+/// Applies graded answers to the member's book. A wrong answer enters the question, due
+/// tomorrow. Each review (an answer on or after the due day) climbs a rung of 1, 3, 7 days: a
+/// right one waits the rung's interval, and two right reviews in a row take it out. A mistake,
+/// at a review or not, ends the run and brings it back tomorrow. A right answer before the due
+/// day changes nothing: practising early is not a spaced review.
 async fn review(
     tx: &Tx,
     member_id: i64,
@@ -1104,11 +1150,19 @@ async fn review(
         }
         let mut row: wrong_questions::ActiveModel = entry.clone().into();
         row.right_streak = Set(streak);
-        if at_review {
-            let rung = Ord::min(entry.rung + 1, LADDER.len() as i16 - 1);
-            row.rung = Set(rung);
-            row.due_on = Set(today + chrono::Days::new(LADDER[rung as usize]));
-        }
+        // Each review climbs the ladder; a right one waits the rung's interval, a mistake
+        // (at a review or not) brings the question back tomorrow.
+        let rung = match at_review {
+            true => Ord::min(entry.rung + 1, LADDER.len() as i16 - 1),
+            false => entry.rung,
+        };
+        row.rung = Set(rung);
+        let wait = if correct {
+            LADDER[rung as usize]
+        } else {
+            LADDER[0]
+        };
+        row.due_on = Set(today + chrono::Days::new(wait));
         if !correct {
             row.wrong_count = Set(entry.wrong_count + 1);
             row.last_wrong_at = Set(now.into());
@@ -1144,6 +1198,8 @@ pub async fn wrong_book(
     let rows = wrong_questions::Entity::find()
         .filter(wrong_questions::Column::MemberId.eq(member_id))
         .find_also_related(questions::Entity)
+        // A retired question is never asked again, so it cannot be reviewed: not listed.
+        .filter(questions::Column::Status.ne(QuestionStatus::Retired.as_str()))
         .order_by(wrong_questions::Column::DueOn, Order::Asc)
         .order_by(wrong_questions::Column::QuestionId, Order::Asc)
         .offset(offset)
@@ -1209,8 +1265,12 @@ pub async fn expire_overdue(
                 expire(&tx, rules, attempt, now).await?;
                 Ok(true)
             })
-            .await?;
-        graded += usize::from(done);
+            .await;
+        // One attempt that cannot be graded must not hold up the rest, this round or the next.
+        match done {
+            Ok(done) => graded += usize::from(done),
+            Err(e) => tracing::warn!(attempt = id, error = %e, "grading an overdue attempt failed"),
+        }
     }
     Ok(graded)
 }

@@ -104,6 +104,18 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         .await
         .unwrap();
     let question = question["id"].as_i64().unwrap();
+    let exam_body = json!({
+        "title": "矩阵竞赛", "starts_at": app.clock_now().to_rfc3339(), "ends_at": expires,
+        "duration_s": 600, "pass_score": 1, "org_ids": [a],
+        "selection": {"fixed": [{"question_id": question, "score": 1}]},
+    });
+    let exam: serde_json::Value = app
+        .post("/api/v1/admin/exams", &exam_body, Some(&root.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let exam = exam["id"].as_i64().unwrap();
     let flagged = flagged_checkin(&app, site, &target).await;
     let own_flagged = flagged_checkin(&app, site, &admin_a).await;
 
@@ -249,6 +261,55 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             M::DELETE,
             "/api/v1/admin/questions/{id}",
             format!("/api/v1/admin/questions/{question}"),
+            None,
+            [401, 403, 403, 403, 403, 204],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/exams",
+            "/api/v1/admin/exams".into(),
+            Some(exam_body.clone()),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/exams",
+            "/api/v1/admin/exams".into(),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/exams/{id}",
+            format!("/api/v1/admin/exams/{exam}"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/exams/{id}/results",
+            format!("/api/v1/admin/exams/{exam}/results"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/exams/{id}/results/export",
+            format!("/api/v1/admin/exams/{exam}/results/export?format=csv"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::PUT,
+            "/api/v1/admin/exams/{id}",
+            format!("/api/v1/admin/exams/{exam}"),
+            Some(exam_body.clone()),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/admin/exams/{id}",
+            format!("/api/v1/admin/exams/{exam}"),
             None,
             [401, 403, 403, 403, 403, 204],
         ),

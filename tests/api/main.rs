@@ -10,6 +10,7 @@ mod authz_matrix;
 mod badges;
 mod campaigns;
 mod checkins;
+mod exams;
 mod http_contract;
 mod idempotency;
 mod leaderboards;

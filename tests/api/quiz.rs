@@ -282,9 +282,13 @@ async fn nothing_sent_for_an_unsubmitted_attempt_carries_an_answer() {
         "GET attempt after saving",
         &app.json(app.get(&path, t).await).await.1,
     );
+    // The daily quiz holds the four; a practice and a challenge need questions of their own.
+    for i in 0..2 {
+        add_question(&app, &root, single_body(&format!("另一题{i}"))).await;
+    }
     assert_no_leak(
         "POST /quiz/practice",
-        &practice(&app, &member, json!({"count": 4})).await,
+        &practice(&app, &member, json!({"count": 1})).await,
     );
     let (_, run) = app
         .json(app.post("/api/v1/quiz/challenge", &json!({}), t).await)
@@ -355,6 +359,8 @@ async fn options_are_shuffled_per_attempt() {
     let mut orders = std::collections::HashSet::new();
     for _ in 0..6 {
         let attempt = practice(&app, &member, json!({"count": 1})).await;
+        // Submitted, so the next attempt may hold the question again.
+        submit(&app, &member, attempt["id"].as_i64().unwrap(), json!([])).await;
         let texts: Vec<String> = attempt["questions"][0]["options"]
             .as_array()
             .unwrap()
@@ -539,7 +545,7 @@ async fn saved_answers_survive_and_are_graded_when_the_deadline_passes() {
             &format!("/api/v1/quiz/attempts/{id}/answers"),
             &json!({"answers": [
                 {"question_id": bank.judge, "keys": judge_right},
-                {"question_id": bank.fill, "text": "错的"},
+                {"question_id": bank.fill, "blanks": ["错的"]},
             ]}),
             t,
         )
@@ -880,7 +886,7 @@ async fn the_wrong_answer_book_brings_questions_back_after_1_3_and_7_days_until_
     let target = add_question(&app, &root, single_body("错题本的题")).await;
     let member = "o-book";
 
-    // Day 0: wrong. It enters the book, due tomorrow.
+    // 06-01: wrong. It enters the book, due tomorrow.
     daily_with(&app, member, target, false).await;
     let book = book_of(&app, member).await;
     assert_eq!(book.len(), 1);
@@ -892,39 +898,123 @@ async fn the_wrong_answer_book_brings_questions_back_after_1_3_and_7_days_until_
     for i in 0..5 {
         add_question(&app, &root, single_body(&format!("其他题{i}"))).await;
     }
-    // Day 1: wrong again at the review: the run stays at 0, the next review in 3 days.
+    // 06-02: right at the review: the next one in 3 days.
     app.clock.advance(Duration::days(1));
-    let attempt = daily_with(&app, member, target, false).await;
+    let attempt = daily_with(&app, member, target, true).await;
     assert_eq!(attempt["questions"][0]["id"], target, "due questions lead");
     let book = book_of(&app, member).await;
     assert_eq!(book[0]["due_on"], "2026-06-05");
-    assert_eq!(book[0]["right_streak"], 0);
-    assert_eq!(book[0]["wrong_count"], 2);
+    assert_eq!(book[0]["right_streak"], 1);
 
-    // Practising it early, right, is not a review.
+    // 06-03: practising it early, right, is not a review.
     app.clock.advance(Duration::days(1));
     let who = app.dev_login(member).await;
     let early = practice(&app, &who, json!({"count": 1, "from_wrong_book": true})).await;
     assert_eq!(early["questions"][0]["id"], target);
     let keys = keys_of(asked(&early, target), &[SINGLE_RIGHT]);
-    submit(
+    let (status, _) = submit(
         &app,
         &who,
         early["id"].as_i64().unwrap(),
         json!([{"question_id": target, "keys": keys}]),
     )
     .await;
-    assert_eq!(book_of(&app, member).await[0]["right_streak"], 0);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(book_of(&app, member).await[0]["due_on"], "2026-06-05");
 
-    // Day 4: right at the review: next in 7 days.
+    // 06-05: wrong at the review: the run is over, back tomorrow.
     app.clock.advance(Duration::days(2));
+    daily_with(&app, member, target, false).await;
+    let book = book_of(&app, member).await;
+    assert_eq!(book[0]["due_on"], "2026-06-06");
+    assert_eq!(book[0]["right_streak"], 0);
+    assert_eq!(book[0]["wrong_count"], 2);
+
+    // 06-06: right: the ladder's top rung, 7 days.
+    app.clock.advance(Duration::days(1));
     daily_with(&app, member, target, true).await;
     let book = book_of(&app, member).await;
+    assert_eq!(book[0]["due_on"], "2026-06-13");
     assert_eq!(book[0]["right_streak"], 1);
-    assert_eq!(book[0]["due_on"], "2026-06-12");
 
-    // Day 11: right again: out of the book.
+    // 06-13: right again, twice in a row: out of the book.
     app.clock.advance(Duration::days(7));
     daily_with(&app, member, target, true).await;
     assert!(book_of(&app, member).await.is_empty());
+}
+
+#[tokio::test]
+async fn unanswered_questions_stay_out_of_the_book_and_an_empty_answer_clears_a_saved_one() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let bank = bank(&app, &root).await;
+    let member = app.dev_login("o-skip").await;
+    let attempt = practice(&app, &member, json!({"count": 4})).await;
+    let id = attempt["id"].as_i64().unwrap();
+    let path = format!("/api/v1/quiz/attempts/{id}/answers");
+    let t = Some(member.access_token.as_str());
+    let judge = keys_of(asked(&attempt, bank.judge), &["错误"]);
+    app.put(
+        &path,
+        &json!({"answers": [{"question_id": bank.judge, "keys": judge}]}),
+        t,
+    )
+    .await;
+    let res = app
+        .put(
+            &path,
+            &json!({"answers": [{"question_id": bank.judge, "keys": []}]}),
+            t,
+        )
+        .await;
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["saved_count"], 0, "cleared");
+    // One wrong answer given, three left blank: only the wrong one enters the book.
+    let single = keys_of(asked(&attempt, bank.single), &["1921年"]);
+    let (_, result) = submit(
+        &app,
+        &member,
+        id,
+        json!([{"question_id": bank.single, "keys": single}]),
+    )
+    .await;
+    assert_eq!(result["score"], 0);
+    let book = book_of(&app, "o-skip").await;
+    let ids: Vec<&Value> = book.iter().map(|w| &w["question_id"]).collect();
+    assert_eq!(ids, [&json!(bank.single)]);
+}
+
+#[tokio::test]
+async fn a_new_attempt_never_draws_a_question_another_open_attempt_holds() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let bank = bank(&app, &root).await;
+    let member = app.dev_login("o-harvest").await;
+    let t = Some(member.access_token.as_str());
+    // The daily quiz holds all four; a practice then has nothing to draw.
+    let daily: Value = app
+        .post("/api/v1/quiz/daily", &json!({}), t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(daily["questions"].as_array().unwrap().len(), 4);
+    assert_error(
+        app.post("/api/v1/quiz/practice", &json!({"count": 10}), t)
+            .await,
+        StatusCode::CONFLICT,
+        "quiz.no_questions",
+    )
+    .await;
+    // With a fifth question, the practice gets only that one.
+    let fifth = add_question(&app, &root, single_body("第五题")).await;
+    let attempt = practice(&app, &member, json!({"count": 10})).await;
+    let ids: Vec<&Value> = attempt["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| &q["id"])
+        .collect();
+    assert_eq!(ids, [&json!(fifth)]);
+    let _ = bank;
 }
