@@ -11,6 +11,7 @@ pub mod responses;
 mod routing;
 mod span;
 pub mod text;
+pub mod upload;
 pub mod validate;
 
 /// What a handler answering `200` with a JSON body returns.

@@ -214,3 +214,43 @@ pub struct QuestionQuery {
     /// Part of the stem.
     pub q: Option<String>,
 }
+
+/// `POST /admin/questions/import`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Check every row and count what would change, writing nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// The multipart form of an import.
+#[derive(Debug, ToSchema)]
+pub struct ImportForm {
+    /// The sheet: `.xlsx`, or UTF-8 CSV (a BOM is fine), under the template's header.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+/// What an import did (or, with `dry_run`, would do).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Data rows read (blank rows skipped).
+    pub rows: usize,
+    /// Questions added.
+    pub created: usize,
+    /// Questions of the same type and stem that got a new version.
+    pub updated: usize,
+    /// Questions already exactly so.
+    pub unchanged: usize,
+}
+
+/// `?format=` of a sheet download.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    /// `xlsx` or `csv` (the default; UTF-8 with a BOM).
+    #[param(inline)]
+    pub format: Option<crate::http::export::Format>,
+}

@@ -6,15 +6,24 @@ use crate::auth::PlatformAdmin;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::Reply;
 use crate::http::ValidJson;
+use crate::http::export::download;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{InScope, JsonBodyErrors, PlatformOnly};
 use crate::state::State;
 
-use super::dto::{NewQuestion, Question, QuestionQuery};
-use super::service;
+use super::dto::{
+    ImportForm, ImportQuery, ImportReport, NewQuestion, Question, QuestionQuery, SheetQuery,
+};
+use super::{service, sheet};
+
+/// An import may be this large.
+const IMPORT_LIMIT: usize = 8 << 20;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_questions)
+    cfg.service(import_questions)
+        .service(import_template)
+        .service(export_questions)
+        .service(list_questions)
         .service(get_question)
         .service(create_question)
         .service(update_question)
@@ -114,4 +123,86 @@ async fn retire_question(
 ) -> Result<HttpResponse, ApiError> {
     service::retire(&state.db, admin.member_id, *id, state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Import questions from a sheet (platform admins; audited): multipart field `file`, XLSX or
+/// UTF-8 CSV under the template's header (`GET /admin/questions/import-template`): `type`,
+/// `stem`, `option_a`…`option_h`, `answer` (letters such as `A,C`; 正确/错误; fill blanks
+/// separated by `;`, accepted answers by `|`), `explanation`, `category`, `tags`, `difficulty`,
+/// `source`, `status`. All or nothing: any problem is 422 with `details.rows: [{row, column,
+/// code, message}]` (the header is row 1; at most 100 listed, `details.error_count` counts
+/// all). A question whose type and stem the bank holds is updated, not added again.
+/// `?dry_run=true` checks and counts without writing.
+#[utoipa::path(
+    tag = "admin",
+    params(ImportQuery),
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Imported (or, dry, checked)", body = ImportReport),
+        (status = 400, description = "`bad_request`: not a readable multipart body", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: more than 8 MiB, or more than 5,000 rows (`details.max_rows`)", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not `multipart/form-data`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `details.rows` by row and column; or `file` missing or unreadable", body = ErrorBody),
+        PlatformOnly,
+    )
+)]
+#[post("/admin/questions/import")]
+async fn import_questions(
+    state: State,
+    admin: PlatformAdmin,
+    query: Query<ImportQuery>,
+    req: actix_web::HttpRequest,
+    payload: actix_web::web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let file = crate::http::upload::file_field(&req, payload, "file", IMPORT_LIMIT).await?;
+    let dry_run = query.dry_run.unwrap_or(false);
+    let report = service::import(&state.db, admin.member_id, &file, dry_run, state.now()).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The import template (platform admins): the header and an example of each type.
+#[utoipa::path(
+    tag = "admin",
+    params(SheetQuery),
+    responses(
+        (status = 200, description = "The template", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        PlatformOnly,
+    )
+)]
+#[get("/admin/questions/import-template")]
+async fn import_template(
+    _admin: PlatformAdmin,
+    query: Query<SheetQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = query.format.unwrap_or_default();
+    download(
+        format,
+        "questions-template",
+        &sheet::header(),
+        &sheet::examples(),
+    )
+}
+
+/// The whole bank in the import layout (platform admins): re-importing it changes nothing.
+#[utoipa::path(
+    tag = "admin",
+    params(SheetQuery),
+    responses(
+        (status = 200, description = "The bank", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        PlatformOnly,
+    )
+)]
+#[get("/admin/questions/export")]
+async fn export_questions(
+    state: State,
+    _admin: PlatformAdmin,
+    query: Query<SheetQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = service::export(state.db.conn()).await?;
+    download(
+        query.format.unwrap_or_default(),
+        "questions",
+        &sheet::header(),
+        &rows,
+    )
 }

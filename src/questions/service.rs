@@ -5,7 +5,7 @@ use entity::questions;
 use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -14,11 +14,15 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::audit::service::{Change, record};
 use crate::db::{Db, insert_unless_duplicate};
-use crate::error::{ApiError, FieldErrors, FieldIssue};
+use std::collections::HashMap;
+
+use crate::error::{ApiError, FieldErrors, FieldIssue, RowIssue};
+use crate::http::export::Cell;
 use crate::http::paging::{Page, PageQuery};
 
 use super::dto::{
-    AuthoredOption, NewQuestion, Question, QuestionQuery, QuestionStatus, QuestionType,
+    AuthoredOption, ImportReport, NewQuestion, Question, QuestionQuery, QuestionStatus,
+    QuestionType,
 };
 
 /// What a question's `content` column holds: its answer, in the shape its type takes.
@@ -227,6 +231,31 @@ fn row_of(new: &NewQuestion, content: &Content) -> Result<questions::ActiveModel
     })
 }
 
+/// Fills what an edit leaves out from `old` (the status, when not named: fixing a typo must
+/// not revive a retired question), and says whether the edit changes nothing.
+fn keep_unnamed(
+    row: &mut questions::ActiveModel,
+    new: &NewQuestion,
+    old: &questions::Model,
+) -> bool {
+    if new.status.is_none() {
+        row.status = Set(old.status.clone());
+    }
+    [
+        (&row.kind, &old.kind),
+        (&row.stem, &old.stem),
+        (&row.content, &old.content),
+        (&row.category, &old.category),
+        (&row.tags, &old.tags),
+        (&row.status, &old.status),
+    ]
+    .iter()
+    .all(|(new, old)| new.as_ref() == *old)
+        && row.explanation.as_ref() == &old.explanation
+        && row.source.as_ref() == &old.source
+        && row.difficulty.as_ref() == &old.difficulty
+}
+
 /// What saving one question did.
 pub enum Saved {
     Created(questions::Model),
@@ -270,23 +299,7 @@ async fn save(
             None => Err(duplicate(tx, &row).await),
         };
     };
-    if new.status.is_none() {
-        // An edit that names no status keeps it: fixing a typo must not revive a retired one.
-        row.status = Set(old.status.clone());
-    }
-    let same = [
-        (&row.kind, &old.kind),
-        (&row.stem, &old.stem),
-        (&row.content, &old.content),
-        (&row.category, &old.category),
-        (&row.tags, &old.tags),
-        (&row.status, &old.status),
-    ]
-    .iter()
-    .all(|(new, old)| new.as_ref() == *old)
-        && row.explanation.as_ref() == &old.explanation
-        && row.source.as_ref() == &old.source
-        && row.difficulty.as_ref() == &old.difficulty;
+    let same = keep_unnamed(&mut row, new, &old);
     if same {
         return Ok(Saved::Unchanged(old));
     }
@@ -446,4 +459,131 @@ pub async fn list(
         .map(|m| Stored::parse(m).map(to_dto))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(rows, page.limit(), |q| q.id, |q| q))
+}
+
+/// Most data rows one import takes.
+pub const MAX_IMPORT_ROWS: usize = 5_000;
+
+/// Imports a sheet (see [`super::sheet`]): all or nothing. Every problem is listed by row and
+/// column (422, the first [`MAX_ROW_ERRORS`](crate::error::MAX_ROW_ERRORS)); a question whose
+/// type and stem the bank holds is updated (a new version) rather than added, one left as it
+/// is counts as unchanged. With `dry_run` nothing is written and the counts say what would be.
+pub async fn import(
+    db: &Db,
+    actor: i64,
+    file: &[u8],
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ApiError> {
+    let table = super::sheet::read_table(file)?;
+    if table.len() > MAX_IMPORT_ROWS + 1 {
+        return Err(ApiError::TooManyRows {
+            max_rows: MAX_IMPORT_ROWS,
+        });
+    }
+    let (parsed, mut issues) = super::sheet::parse(&table);
+    // The bank's rules on what read well, and one row per (type, stem) in a file: a second is a
+    // mistake, not an update.
+    let mut seen: HashMap<(QuestionType, String), usize> = HashMap::new();
+    let mut rows = Vec::with_capacity(parsed.len());
+    for (row, question) in parsed {
+        let content = match check(&question) {
+            Ok(content) => content,
+            Err(fields) => {
+                for (field, list) in fields {
+                    for issue in list {
+                        let column = super::sheet::column_of(&field, &issue.code);
+                        issues.push(RowIssue { row, column, issue });
+                    }
+                }
+                continue;
+            }
+        };
+        let key = stem_key(&question.stem);
+        if let Some(first) = seen.insert((question.kind, key.clone()), row) {
+            let issue = FieldIssue::new("duplicate").with("row", first);
+            let column = "stem".into();
+            issues.push(RowIssue { row, column, issue });
+            continue;
+        }
+        rows.push((question, content, key));
+    }
+    if !issues.is_empty() {
+        issues.sort_by_key(|i| i.row);
+        return Err(import_errors(issues));
+    }
+    if rows.is_empty() {
+        return Err(ApiError::field("file", FieldIssue::new("required")));
+    }
+    let rows = &rows;
+    db.write(|tx| async move {
+        let mut existing: HashMap<(String, String), questions::Model> = HashMap::new();
+        for chunk in rows.chunks(500) {
+            let keys: Vec<String> = chunk.iter().map(|(_, _, k)| k.clone()).collect();
+            for q in questions::Entity::find()
+                .filter(questions::Column::StemKey.is_in(keys))
+                .all(tx.as_ref())
+                .await?
+            {
+                existing.insert((q.kind.clone(), q.stem_key.clone()), q);
+            }
+        }
+        let mut report = ImportReport {
+            dry_run,
+            rows: rows.len(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        };
+        for (question, content, key) in rows {
+            let old = existing.remove(&(question.kind.as_str().to_owned(), key.clone()));
+            if dry_run {
+                match old {
+                    None => report.created += 1,
+                    Some(old) => {
+                        let mut row = row_of(question, content)?;
+                        match keep_unnamed(&mut row, question, &old) {
+                            true => report.unchanged += 1,
+                            false => report.updated += 1,
+                        }
+                    }
+                }
+                continue;
+            }
+            match save(&tx, actor, question, content, old, now).await? {
+                Saved::Created(_) => report.created += 1,
+                Saved::Updated(_) => report.updated += 1,
+                Saved::Unchanged(_) => report.unchanged += 1,
+            }
+        }
+        Ok(report)
+    })
+    .await
+}
+
+fn import_errors(mut rows: Vec<RowIssue>) -> ApiError {
+    let total = rows.len();
+    rows.truncate(crate::error::MAX_ROW_ERRORS);
+    ApiError::ImportErrors { rows, total }
+}
+
+/// The whole bank as sheet rows, in id order: what [`import`] reads back unchanged.
+pub async fn export(conn: &impl ConnectionTrait) -> Result<Vec<Vec<Cell>>, ApiError> {
+    use sea_orm::QueryOrder;
+    let mut rows = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = questions::Entity::find()
+            .filter(questions::Column::Id.gt(after))
+            .order_by_asc(questions::Column::Id)
+            .limit(1000)
+            .all(conn)
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for model in batch {
+            rows.push(super::sheet::row_of(&to_dto(Stored::parse(model)?)));
+        }
+    }
+    Ok(rows)
 }

@@ -230,6 +230,27 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             [401, 403, 403, 403, 403, 204],
         ),
         op(
+            M::POST,
+            "/api/v1/admin/questions/import",
+            "/api/v1/admin/questions/import".into(),
+            Some(json!({"multipart": "type,stem,answer,category\njudge,矩阵导入题,对,党史\n"})),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/questions/import-template",
+            "/api/v1/admin/questions/import-template?format=xlsx".into(),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/questions/export",
+            "/api/v1/admin/questions/export".into(),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
             M::GET,
             "/api/v1/admin/questions",
             "/api/v1/admin/questions".into(),
@@ -440,10 +461,17 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             if let Some(token) = token {
                 req = req.bearer_auth(token);
             }
-            // A JSON string body stands for a CSV upload.
+            // A JSON string body stands for a CSV upload; `{"multipart": text}` for a form
+            // with that text as its `file`.
             match &operation.body {
                 Some(Value::String(csv)) => {
                     req = req.header("content-type", "text/csv").body(csv.clone())
+                }
+                Some(Value::Object(form)) if form.contains_key("multipart") => {
+                    let file = form["multipart"].as_str().unwrap_or_default().to_owned();
+                    let part =
+                        reqwest::multipart::Part::bytes(file.into_bytes()).file_name("q.csv");
+                    req = req.multipart(reqwest::multipart::Form::new().part("file", part));
                 }
                 Some(body) => req = req.json(body),
                 None => {}
@@ -464,7 +492,7 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
     // wrong shape they still get 401/403, and only those who may do it hear 422.
     for operation in operations
         .iter()
-        .filter(|o| matches!(o.body, Some(Value::Object(_))))
+        .filter(|o| matches!(&o.body, Some(Value::Object(m)) if !m.contains_key("multipart")))
     {
         for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(operation.expect)) {
             let expected = if matches!(expected, 401 | 403) {

@@ -1,0 +1,425 @@
+//! The question bank as a sheet (CSV or XLSX): one question a row, under a header row. Pure:
+//! reading a file into rows, a row into a question (every problem named by row and column),
+//! and a question back into a row, so an export imports again unchanged.
+//!
+//! Columns (any order; `type`, `stem`, `answer` and `category` required):
+//! `type` (single/multiple/judge/fill, or 单选/多选/判断/填空), `stem`, `option_a` … `option_h`
+//! (choice questions, in order), `answer` (single/multiple: the option letters, e.g. `B` or
+//! `A,C`; judge: 正确/错误, 对/错, true/false; fill: the blanks separated by `;`, each blank's
+//! accepted answers by `|`), `explanation`, `category`, `tags` (separated by `,` or `、`),
+//! `difficulty` (1–5, default 3), `source`, `status` (draft/active/retired, default active).
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use crate::error::{ApiError, FieldIssue, RowIssue};
+use crate::http::export::Cell;
+
+use super::dto::{AuthoredOption, NewQuestion, Question, QuestionStatus, QuestionType};
+
+pub const OPTION_COLUMNS: [&str; 8] = [
+    "option_a", "option_b", "option_c", "option_d", "option_e", "option_f", "option_g", "option_h",
+];
+
+/// The header, in the order exports and the template write it.
+pub fn header() -> Vec<&'static str> {
+    let mut columns = vec!["type", "stem"];
+    columns.extend(OPTION_COLUMNS);
+    columns.extend([
+        "answer",
+        "explanation",
+        "category",
+        "tags",
+        "difficulty",
+        "source",
+        "status",
+    ]);
+    columns
+}
+
+const REQUIRED: [&str; 4] = ["type", "stem", "answer", "category"];
+
+/// The file's cells as text, row by row: XLSX (by its zip signature) or UTF-8 CSV (a BOM is
+/// skipped).
+pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        use calamine::Reader;
+        let unreadable = |_| ApiError::field("file", FieldIssue::new("invalid"));
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+        let range = book
+            .worksheet_range_at(0)
+            .ok_or_else(|| ApiError::field("file", FieldIssue::new("required")))?
+            .map_err(unreadable)?;
+        return Ok(range
+            .rows()
+            .map(|row| row.iter().map(|c| c.to_string()).collect())
+            .collect());
+    }
+    let text = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            ApiError::field(
+                "file",
+                FieldIssue::new("invalid_type").with("reason", e.to_string()),
+            )
+        })?;
+        rows.push(record.iter().map(str::to_owned).collect());
+    }
+    Ok(rows)
+}
+
+fn kind_of(text: &str) -> Option<QuestionType> {
+    match text.trim() {
+        "单选" | "单选题" => Some(QuestionType::Single),
+        "多选" | "多选题" => Some(QuestionType::Multiple),
+        "判断" | "判断题" => Some(QuestionType::Judge),
+        "填空" | "填空题" => Some(QuestionType::Fill),
+        other => QuestionType::parse(&other.to_lowercase()),
+    }
+}
+
+fn judge_of(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "正确" | "对" | "√" | "true" | "t" | "yes" | "是" => Some(true),
+        "错误" | "错" | "×" | "false" | "f" | "no" | "否" => Some(false),
+        _ => None,
+    }
+}
+
+fn split<'a>(text: &'a str, seps: &'a [char]) -> impl Iterator<Item = String> + 'a {
+    text.split(seps)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The file's column for a field a check names.
+pub fn column_of(field: &str, code: &str) -> String {
+    if let Some(rest) = field.strip_prefix("options[")
+        && let Some(i) = rest.split(']').next().and_then(|n| n.parse::<usize>().ok())
+        && i < OPTION_COLUMNS.len()
+    {
+        return OPTION_COLUMNS[i].to_owned();
+    }
+    match field {
+        // Which options are right is the answer column's say.
+        "options" if matches!(code, "one_right" | "two_right") => "answer".into(),
+        "options" => "option_a".into(),
+        "blanks" | "answer" => "answer".into(),
+        other => other.split(['.', '[']).next().unwrap_or(other).to_owned(),
+    }
+}
+
+/// Every data row that reads as a question (with its row number, the header being row 1),
+/// and every problem of the others. The bank's own rules (`service::check`, one stem per type)
+/// are the service's to apply.
+pub fn parse(table: &[Vec<String>]) -> (Vec<(usize, NewQuestion)>, Vec<RowIssue>) {
+    let mut issues = Vec::new();
+    let Some(head) = table.first() else {
+        let missing = RowIssue {
+            row: 1,
+            column: "type".into(),
+            issue: FieldIssue::new("required"),
+        };
+        return (Vec::new(), vec![missing]);
+    };
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let known = header();
+    for (i, name) in head.iter().enumerate() {
+        let name = name.trim().to_lowercase();
+        match known.iter().find(|k| **k == name) {
+            Some(k) => {
+                at.insert(k, i);
+            }
+            None if name.is_empty() => {}
+            None => issues.push(RowIssue {
+                row: 1,
+                column: name,
+                issue: FieldIssue::new("unknown_column"),
+            }),
+        }
+    }
+    for required in REQUIRED {
+        if !at.contains_key(required) {
+            issues.push(RowIssue {
+                row: 1,
+                column: required.into(),
+                issue: FieldIssue::new("required"),
+            });
+        }
+    }
+    if !issues.is_empty() {
+        return (Vec::new(), issues);
+    }
+    let mut questions = Vec::new();
+    for (i, cells) in table.iter().enumerate().skip(1) {
+        let row = i + 1;
+        let get = |column: &str| {
+            at.get(column)
+                .and_then(|c| cells.get(*c))
+                .map(|s| s.trim())
+                .unwrap_or("")
+        };
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut problem = |column: &str, issue: FieldIssue| {
+            issues.push(RowIssue {
+                row,
+                column: column.to_owned(),
+                issue,
+            })
+        };
+        let Some(kind) = kind_of(get("type")) else {
+            problem("type", FieldIssue::new("invalid"));
+            continue;
+        };
+        let texts: Vec<&str> = OPTION_COLUMNS.iter().map(|c| get(c)).collect();
+        let last = texts.iter().rposition(|t| !t.is_empty());
+        let texts = &texts[..last.map_or(0, |l| l + 1)];
+        let choice = matches!(kind, QuestionType::Single | QuestionType::Multiple);
+        let (mut options, mut answer, mut blanks) = (None, None, None);
+        let answer_cell = get("answer");
+        match kind {
+            QuestionType::Single | QuestionType::Multiple => {
+                if let Some(gap) = texts.iter().position(|t| t.is_empty()) {
+                    problem(OPTION_COLUMNS[gap], FieldIssue::new("required"));
+                    continue;
+                }
+                let letters: Vec<usize> = answer_cell
+                    .chars()
+                    .filter(char::is_ascii_alphabetic)
+                    .map(|c| (c.to_ascii_uppercase() as u8 - b'A') as usize)
+                    .collect();
+                if letters.iter().any(|l| *l >= texts.len()) {
+                    problem("answer", FieldIssue::new("unknown_option"));
+                    continue;
+                }
+                options = Some(
+                    texts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| AuthoredOption {
+                            text: (*t).to_owned(),
+                            correct: letters.contains(&i),
+                        })
+                        .collect(),
+                );
+            }
+            QuestionType::Judge => match judge_of(answer_cell) {
+                Some(a) => answer = Some(a),
+                None => {
+                    problem("answer", FieldIssue::new("invalid"));
+                    continue;
+                }
+            },
+            QuestionType::Fill => {
+                blanks = Some(
+                    split(answer_cell, &[';', '；'])
+                        .map(|b| split(&b, &['|', '｜']).collect())
+                        .collect(),
+                );
+            }
+        }
+        if !choice && !texts.is_empty() {
+            problem("option_a", FieldIssue::new("not_for_type"));
+            continue;
+        }
+        let difficulty = match get("difficulty") {
+            "" => 3,
+            d => match d.parse::<f64>() {
+                Ok(v) if v.fract() == 0.0 && (1.0..=5.0).contains(&v) => v as i16,
+                _ => {
+                    problem(
+                        "difficulty",
+                        FieldIssue::new("range").with("min", 1).with("max", 5),
+                    );
+                    continue;
+                }
+            },
+        };
+        let status = match get("status") {
+            "" => None,
+            s => match QuestionStatus::parse(&s.to_lowercase()) {
+                Some(s) => Some(s),
+                None => {
+                    problem("status", FieldIssue::new("invalid"));
+                    continue;
+                }
+            },
+        };
+        let optional = |column: &str| Some(get(column).to_owned()).filter(|s| !s.is_empty());
+        let question = NewQuestion {
+            kind,
+            stem: get("stem").to_owned(),
+            options,
+            answer,
+            blanks,
+            explanation: optional("explanation"),
+            category: get("category").to_owned(),
+            tags: split(get("tags"), &[',', '，', '、']).collect(),
+            difficulty,
+            source: optional("source"),
+            status,
+        };
+        let texts_clean = [&question.stem, &question.category]
+            .into_iter()
+            .chain(&question.explanation)
+            .chain(&question.source)
+            .all(|t| crate::http::text::is_clean(t));
+        if !texts_clean {
+            problem("stem", FieldIssue::new("control_characters"));
+            continue;
+        }
+        let fields = match validator::Validate::validate(&question) {
+            Ok(()) => {
+                questions.push((row, question));
+                continue;
+            }
+            Err(errors) => match ApiError::from(errors) {
+                ApiError::Validation(fields) => fields,
+                _ => Default::default(),
+            },
+        };
+        for (field, list) in fields {
+            for issue in list {
+                let column = column_of(&field, &issue.code);
+                problem(&column, issue);
+            }
+        }
+    }
+    (questions, issues)
+}
+
+/// A question as a row under [`header`].
+pub fn row_of(q: &Question) -> Vec<Cell> {
+    let options = q.options.as_deref().unwrap_or_default();
+    let letters: Vec<String> = options
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.correct)
+        .map(|(i, _)| char::from(b'A' + i as u8).to_string())
+        .collect();
+    let answer = match q.kind {
+        QuestionType::Single | QuestionType::Multiple => letters.join(","),
+        QuestionType::Judge => if q.answer == Some(true) {
+            "正确"
+        } else {
+            "错误"
+        }
+        .into(),
+        QuestionType::Fill => q
+            .blanks
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|b| b.join("|"))
+            .collect::<Vec<_>>()
+            .join(";"),
+    };
+    let mut row: Vec<Cell> = vec![q.kind.as_str().into(), q.stem.as_str().into()];
+    row.extend(
+        (0..OPTION_COLUMNS.len())
+            .map(|i| Cell::from(options.get(i).map_or("", |o| o.text.as_str()))),
+    );
+    row.extend([
+        answer.into(),
+        q.explanation.as_deref().unwrap_or_default().into(),
+        q.category.as_str().into(),
+        q.tags.join(",").into(),
+        i32::from(q.difficulty).into(),
+        q.source.as_deref().unwrap_or_default().into(),
+        q.status.as_str().into(),
+    ]);
+    row
+}
+
+/// The template's example rows, one of each type.
+pub fn examples() -> Vec<Vec<Cell>> {
+    let row = |cells: [&str; 17]| cells.into_iter().map(Cell::from).collect();
+    vec![
+        row([
+            "single",
+            "番禺区互联网行业党委成立于何时？",
+            "2012年11月",
+            "2018年11月",
+            "2021年7月",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "B",
+            "番禺区互联网行业党委成立于2018年11月。",
+            "行业党建",
+            "番禺,党建",
+            "2",
+            "番禺区党史学习教育报道",
+            "active",
+        ]),
+        row([
+            "multiple",
+            "“双比双争”中的“双比”是？",
+            "比学习",
+            "比规模",
+            "比贡献",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "A,C",
+            "比学习、比贡献。",
+            "行业党建",
+            "",
+            "2",
+            "",
+            "active",
+        ]),
+        row([
+            "judge",
+            "“百家网企 网心向党”活动以“线下徒步 线上打卡”的形式开展。",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "正确",
+            "",
+            "红色遗址",
+            "",
+            "1",
+            "",
+            "active",
+        ]),
+        row([
+            "fill",
+            "中共番禺县工委旧址位于（ ），由（ ）领导。",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "松露小学;中国共产党|中共",
+            "",
+            "红色遗址",
+            "",
+            "3",
+            "",
+            "draft",
+        ]),
+    ]
+}
