@@ -37,6 +37,8 @@ pub enum Relation {
     Campaigns,
     #[sea_orm(has_many = "super::exam_orgs::Entity")]
     ExamOrgs,
+    #[sea_orm(has_many = "super::exam_questions::Entity")]
+    ExamQuestions,
     #[sea_orm(has_many = "super::quiz_attempts::Entity")]
     QuizAttempts,
 }
@@ -53,6 +55,12 @@ impl Related<super::exam_orgs::Entity> for Entity {
     }
 }
 
+impl Related<super::exam_questions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExamQuestions.def()
+    }
+}
+
 impl Related<super::quiz_attempts::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::QuizAttempts.def()
@@ -65,6 +73,15 @@ impl Related<super::orgs::Entity> for Entity {
     }
     fn via() -> Option<RelationDef> {
         Some(super::exam_orgs::Relation::Exams.def().rev())
+    }
+}
+
+impl Related<super::questions::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::exam_questions::Relation::Questions.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::exam_questions::Relation::Exams.def().rev())
     }
 }
 

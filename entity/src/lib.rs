@@ -8,6 +8,7 @@ pub mod campaign_routes;
 pub mod campaigns;
 pub mod checkins;
 pub mod exam_orgs;
+pub mod exam_questions;
 pub mod exams;
 pub mod idempotency_keys;
 pub mod job_leases;

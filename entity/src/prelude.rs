@@ -6,6 +6,7 @@ pub use super::campaign_routes::Entity as CampaignRoutes;
 pub use super::campaigns::Entity as Campaigns;
 pub use super::checkins::Entity as Checkins;
 pub use super::exam_orgs::Entity as ExamOrgs;
+pub use super::exam_questions::Entity as ExamQuestions;
 pub use super::exams::Entity as Exams;
 pub use super::idempotency_keys::Entity as IdempotencyKeys;
 pub use super::job_leases::Entity as JobLeases;

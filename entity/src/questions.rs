@@ -32,10 +32,18 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::exam_questions::Entity")]
+    ExamQuestions,
     #[sea_orm(has_many = "super::quiz_attempt_questions::Entity")]
     QuizAttemptQuestions,
     #[sea_orm(has_many = "super::wrong_questions::Entity")]
     WrongQuestions,
+}
+
+impl Related<super::exam_questions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ExamQuestions.def()
+    }
 }
 
 impl Related<super::quiz_attempt_questions::Entity> for Entity {
@@ -47,6 +55,15 @@ impl Related<super::quiz_attempt_questions::Entity> for Entity {
 impl Related<super::wrong_questions::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::WrongQuestions.def()
+    }
+}
+
+impl Related<super::exams::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::exam_questions::Relation::Exams.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::exam_questions::Relation::Questions.def().rev())
     }
 }
 

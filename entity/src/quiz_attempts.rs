@@ -33,6 +33,7 @@ pub struct Model {
     pub pass_score: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub result: Option<String>,
+    pub reveal_at: Option<crate::time::UtcTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261202_000011_checkins_by_member;
 mod m20261202_000012_drop_session_key;
 mod m20261202_000013_idempotency_sweep;
 mod m20261203_000014_quiz;
+mod m20261203_000015_exam_reserve;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_drop_session_key::Migration),
             Box::new(m20261202_000013_idempotency_sweep::Migration),
             Box::new(m20261203_000014_quiz::Migration),
+            Box::new(m20261203_000015_exam_reserve::Migration),
         ]
     }
 }

@@ -50,14 +50,15 @@ async fn list_open_exams(state: State, caller: Caller) -> Reply<Page<OpenExam>> 
 /// Start an attempt (or get back the one still open): its questions are drawn and fixed now;
 /// the deadline is the earlier of `duration_s` from now and the exam's close, also given as
 /// `remaining_s`. Save answers as you go (`PUT /quiz/attempts/{id}/answers`) and submit with
-/// `POST /quiz/attempts/{id}/submit`. Send an `Idempotency-Key`.
+/// `POST /quiz/attempts/{id}/submit`: the result has the score, and the answers and
+/// explanations once the exam has closed (`answers_from`). Send an `Idempotency-Key`.
 #[utoipa::path(
     tag = "quiz",
     params(("id" = i64, Path, description = "Exam id"), IdempotencyHeader),
     responses(
         (status = 201, description = "The attempt, open", body = OpenAttempt),
         (status = 404, description = "`not_found`: no such exam for my org", body = ErrorBody),
-        (status = 409, description = "`exam.closed`: outside its window; `exam.no_attempts_left`; `quiz.no_questions`", body = ErrorBody),
+        (status = 409, description = "`exam.closed`: outside its window; `exam.no_attempts_left`; `quiz.no_questions` (the bank cannot fill a rule); `quiz.attempt_open` (another open attempt of mine holds one of its fixed questions: finish it first; `details.attempt_id`)", body = ErrorBody),
         (status = 422, description = "`idempotency.key_reused`", body = ErrorBody),
         NeedsLogin,
     )
@@ -158,7 +159,8 @@ async fn update_exam(
     ))
 }
 
-/// Withdraw an exam (platform admins; audited): members no longer see it; results stay.
+/// Withdraw an exam (platform admins; audited): it leaves every list and its results with it;
+/// its attempts and payouts stay in the database.
 #[utoipa::path(
     tag = "admin",
     params(("id" = i64, Path, description = "Exam id")),

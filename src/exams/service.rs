@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    exam_orgs, exams, members, org_members, orgs, questions, quiz_attempt_questions, quiz_attempts,
+    exam_orgs, exam_questions, exams, members, org_members, orgs, questions,
+    quiz_attempt_questions, quiz_attempts,
 };
 use rand::seq::SliceRandom;
 use sea_orm::{
@@ -218,6 +219,19 @@ async fn save(
     }))
     .exec_without_returning(tx)
     .await?;
+    // A fixed exam's questions, kept out of practice and the daily quiz until it closes.
+    exam_questions::Entity::delete_many()
+        .filter(exam_questions::Column::ExamId.eq(exam.id))
+        .exec(tx)
+        .await?;
+    if let Selection::Fixed(picks) = &new.selection {
+        exam_questions::Entity::insert_many(picks.iter().map(|p| exam_questions::ActiveModel {
+            exam_id: Set(exam.id),
+            question_id: Set(p.question_id),
+        }))
+        .exec_without_returning(tx)
+        .await?;
+    }
     Ok((exam, org_ids))
 }
 
@@ -500,16 +514,23 @@ pub async fn start_attempt(
         .filter(quiz_attempts::Column::MemberId.eq(member_id))
         .all(tx.as_ref())
         .await?;
-    if let Some(open) = earlier
-        .iter()
-        .find(|a| a.status == AttemptStatus::Open.as_str() && now <= a.deadline.into())
-    {
-        return quiz::open_attempt(tx.as_ref(), open, now).await;
+    for attempt in &earlier {
+        if quiz::settle(tx, rules, attempt, now).await? {
+            continue;
+        }
+        if attempt.status == AttemptStatus::Open.as_str() {
+            return quiz::open_attempt(tx.as_ref(), attempt, now).await;
+        }
     }
     if earlier.len() as i32 >= exam.max_attempts {
         return Err(ApiError::NoAttemptsLeft);
     }
-    let picked = draw(tx.as_ref(), member_id, &selection_of(&exam)?).await?;
+    let selection = selection_of(&exam)?;
+    let picked = draw(tx.as_ref(), member_id, &selection).await?;
+    // A rule the bank cannot fill would make the pass score unreachable: refuse to start.
+    if (picked.len() as i32) < size_of(&selection).0 {
+        return Err(ApiError::NoQuestions);
+    }
     let questions = quiz::fix_for_exam(tx.as_ref(), &picked).await?;
     let deadline = std::cmp::min(
         now + chrono::Duration::seconds(exam.duration_s.into()),
@@ -524,6 +545,7 @@ pub async fn start_attempt(
         deadline,
         partial_credit: exam.partial_credit,
         pass_score: Some(exam.pass_score),
+        reveal_at: Some(ends_at),
     };
     let attempt = quiz::start(tx, &new, &questions, rules, now).await?;
     quiz::open_attempt(tx.as_ref(), &attempt, now).await
@@ -607,7 +629,8 @@ pub async fn results(
             org_id: org_of.get(&a.member_id).copied(),
             attempt_id: a.id,
             score: a.score.unwrap_or(0),
-            passed: a.score.unwrap_or(0) >= exam.pass_score,
+            // The terms the attempt was sat (and paid) under, whatever the exam says now.
+            passed: a.score.unwrap_or(0) >= a.pass_score.unwrap_or(exam.pass_score),
             status: AttemptStatus::parse(&a.status).unwrap_or(AttemptStatus::Submitted),
             duration_s: duration(a),
             too_fast: a.too_fast.unwrap_or(false),

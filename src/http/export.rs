@@ -56,8 +56,12 @@ impl From<f64> for Cell {
 }
 
 impl Cell {
+    /// As CSV text. A text cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a
+    /// tab or a carriage return first: a nickname such as `=HYPERLINK(…)`) is written after a
+    /// `'`, which Excel shows as plain text; the question import strips it again.
     fn text(&self) -> String {
         match self {
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
             Cell::Text(s) => s.clone(),
             Cell::Number(n) => n.to_string(),
         }

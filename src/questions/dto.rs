@@ -232,7 +232,7 @@ pub struct ImportForm {
 }
 
 /// What an import did (or, with `dry_run`, would do).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImportReport {
     /// Nothing was written.
     pub dry_run: bool,

@@ -109,7 +109,8 @@ async fn update_question(
     Ok(Json(q))
 }
 
-/// Retire a question (platform admins; audited): never drawn again; attempts keep it.
+/// Retire a question (platform admins; audited): never drawn at random again (a fixed exam
+/// that names it still asks it); attempts keep it.
 #[utoipa::path(
     tag = "admin",
     params(("id" = i64, Path, description = "Question id")),
@@ -139,10 +140,10 @@ async fn retire_question(
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Imported (or, dry, checked)", body = ImportReport),
-        (status = 400, description = "`bad_request`: not a readable multipart body", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: more than 8 MiB, or more than 5,000 rows (`details.max_rows`)", body = ErrorBody),
+        (status = 409, description = "`question.duplicate`: another admin added one of its questions meanwhile", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: more than 8 MiB, an XLSX unpacking to more than 64 MiB, or more than 5,000 rows, blank ones too (`details.max_rows`)", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `multipart/form-data`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: `details.rows` by row and column; or `file` missing or unreadable", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `details.rows` by row and column; or `file` missing, or the form or file unreadable", body = ErrorBody),
         PlatformOnly,
     )
 )]
@@ -183,7 +184,9 @@ async fn import_template(
     )
 }
 
-/// The whole bank in the import layout (platform admins): re-importing it changes nothing.
+/// The whole bank in the import layout (platform admins): re-importing it changes nothing,
+/// unless a tag holds `,` or `、`, or a fill answer `;` or `|` (the layout's separators). CSV
+/// text that a spreadsheet would run as a formula is written after a `'`.
 #[utoipa::path(
     tag = "admin",
     params(SheetQuery),

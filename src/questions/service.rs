@@ -516,40 +516,34 @@ pub async fn import(
         return Err(ApiError::field("file", FieldIssue::new("required")));
     }
     let rows = &rows;
-    db.write(|tx| async move {
-        let mut existing: HashMap<(String, String), questions::Model> = HashMap::new();
-        for chunk in rows.chunks(500) {
-            let keys: Vec<String> = chunk.iter().map(|(_, _, k)| k.clone()).collect();
-            for q in questions::Entity::find()
-                .filter(questions::Column::StemKey.is_in(keys))
-                .all(tx.as_ref())
-                .await?
-            {
-                existing.insert((q.kind.clone(), q.stem_key.clone()), q);
+    let mut report = ImportReport {
+        dry_run,
+        rows: rows.len(),
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+    };
+    if dry_run {
+        // Read only: a dry run never takes the writer's turn.
+        let mut existing = holders(db.conn(), rows, false).await?;
+        for (question, content, key) in rows {
+            match existing.remove(&(question.kind.as_str().to_owned(), key.clone())) {
+                None => report.created += 1,
+                Some(old) => match keep_unnamed(&mut row_of(question, content)?, question, &old) {
+                    true => report.unchanged += 1,
+                    false => report.updated += 1,
+                },
             }
         }
-        let mut report = ImportReport {
-            dry_run,
-            rows: rows.len(),
-            created: 0,
-            updated: 0,
-            unchanged: 0,
-        };
+        return Ok(report);
+    }
+    let report = &report;
+    db.write(|tx| async move {
+        let mut report = report.clone();
+        // Locked, so an admin's edit meanwhile waits instead of being lost under one version.
+        let mut existing = holders(tx.as_ref(), rows, true).await?;
         for (question, content, key) in rows {
             let old = existing.remove(&(question.kind.as_str().to_owned(), key.clone()));
-            if dry_run {
-                match old {
-                    None => report.created += 1,
-                    Some(old) => {
-                        let mut row = row_of(question, content)?;
-                        match keep_unnamed(&mut row, question, &old) {
-                            true => report.unchanged += 1,
-                            false => report.updated += 1,
-                        }
-                    }
-                }
-                continue;
-            }
             match save(&tx, actor, question, content, old, now).await? {
                 Saved::Created(_) => report.created += 1,
                 Saved::Updated(_) => report.updated += 1,
@@ -559,6 +553,26 @@ pub async fn import(
         Ok(report)
     })
     .await
+}
+
+/// The bank's questions holding the rows' (type, stem), by (type, stem key).
+async fn holders(
+    conn: &impl ConnectionTrait,
+    rows: &[(NewQuestion, Content, String)],
+    lock: bool,
+) -> Result<HashMap<(String, String), questions::Model>, ApiError> {
+    let mut existing = HashMap::new();
+    for chunk in rows.chunks(500) {
+        let keys: Vec<String> = chunk.iter().map(|(_, _, k)| k.clone()).collect();
+        let mut query = questions::Entity::find().filter(questions::Column::StemKey.is_in(keys));
+        if lock && conn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+            query = query.lock_exclusive();
+        }
+        for q in query.all(conn).await? {
+            existing.insert((q.kind.clone(), q.stem_key.clone()), q);
+        }
+    }
+    Ok(existing)
 }
 
 fn import_errors(mut rows: Vec<RowIssue>) -> ApiError {

@@ -42,18 +42,7 @@ const REQUIRED: [&str; 4] = ["type", "stem", "answer", "category"];
 /// skipped).
 pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        use calamine::Reader;
-        let unreadable = |_| ApiError::field("file", FieldIssue::new("invalid"));
-        let mut book: calamine::Xlsx<_> =
-            calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
-        let range = book
-            .worksheet_range_at(0)
-            .ok_or_else(|| ApiError::field("file", FieldIssue::new("required")))?
-            .map_err(unreadable)?;
-        return Ok(range
-            .rows()
-            .map(|row| row.iter().map(|c| c.to_string()).collect())
-            .collect());
+        return read_xlsx(bytes);
     }
     let text = bytes
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())
@@ -73,6 +62,70 @@ pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
         rows.push(record.iter().map(str::to_owned).collect());
     }
     Ok(rows)
+}
+
+/// What an XLSX upload may unpack to: a few thousand rows of text fit many times over, a zip
+/// bomb does not.
+const MAX_UNPACKED: u64 = 64 << 20;
+/// Rows and columns read from a sheet: the row limit's worth, the template's columns and more.
+const MAX_SHEET_ROWS: u32 = 5_002;
+const MAX_SHEET_COLUMNS: u32 = 32;
+
+/// The first sheet, cell by cell (no dense grid of the sheet's claimed dimensions), after
+/// checking what the file unpacks to.
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+    use calamine::Reader;
+    let unreadable = || ApiError::field("file", FieldIssue::new("invalid"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let mut unpacked = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|_| unreadable())?;
+        unpacked = unpacked.saturating_add(entry.size());
+    }
+    if unpacked > MAX_UNPACKED {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_UNPACKED as usize,
+        });
+    }
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let first = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::field("file", FieldIssue::new("required")))?;
+    let mut cells = book
+        .worksheet_cells_reader(&first)
+        .map_err(|_| unreadable())?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| unreadable())? {
+        let (row, column) = cell.get_position();
+        if row >= MAX_SHEET_ROWS {
+            return Err(ApiError::TooManyRows {
+                max_rows: (MAX_SHEET_ROWS - 2) as usize,
+            });
+        }
+        if column >= MAX_SHEET_COLUMNS {
+            continue;
+        }
+        let (row, column) = (row as usize, column as usize);
+        if rows.len() <= row {
+            rows.resize(row + 1, Vec::new());
+        }
+        if rows[row].len() <= column {
+            rows[row].resize(column + 1, String::new());
+        }
+        rows[row][column] = calamine::Data::from(cell.get_value().clone()).to_string();
+    }
+    Ok(rows)
+}
+
+/// A text cell an export protected from spreadsheet formulas (see `http::export`), as written.
+fn unprotected(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => text,
+    }
 }
 
 fn kind_of(text: &str) -> Option<QuestionType> {
@@ -164,7 +217,7 @@ pub fn parse(table: &[Vec<String>]) -> (Vec<(usize, NewQuestion)>, Vec<RowIssue>
         let get = |column: &str| {
             at.get(column)
                 .and_then(|c| cells.get(*c))
-                .map(|s| s.trim())
+                .map(|s| unprotected(s.trim()))
                 .unwrap_or("")
         };
         if cells.iter().all(|c| c.trim().is_empty()) {
@@ -269,13 +322,20 @@ pub fn parse(table: &[Vec<String>]) -> (Vec<(usize, NewQuestion)>, Vec<RowIssue>
             source: optional("source"),
             status,
         };
-        let texts_clean = [&question.stem, &question.category]
-            .into_iter()
-            .chain(&question.explanation)
-            .chain(&question.source)
-            .all(|t| crate::http::text::is_clean(t));
-        if !texts_clean {
-            problem("stem", FieldIssue::new("control_characters"));
+        // The first column whose text breaks the text rule, if any.
+        let unclean = [
+            "stem",
+            "category",
+            "explanation",
+            "source",
+            "tags",
+            "answer",
+        ]
+        .into_iter()
+        .chain(OPTION_COLUMNS)
+        .find(|c| !crate::http::text::is_clean(get(c)));
+        if let Some(column) = unclean {
+            problem(column, FieldIssue::new("control_characters"));
             continue;
         }
         let fields = match validator::Validate::validate(&question) {

@@ -254,7 +254,8 @@ pub struct AttemptResult {
     pub max_score: i32,
     /// Questions answered right.
     pub correct_count: i32,
-    /// Every question graded, in the attempt's order.
+    /// Every question graded, in the attempt's order (an open exam's: empty, see
+    /// `answers_from`).
     pub results: Vec<GradedQuestion>,
     /// Ledger points paid for it (0 when a cap or an earlier pass used them up).
     pub points_awarded: i32,
@@ -268,8 +269,12 @@ pub struct AttemptResult {
     pub started_at: DateTime<Utc>,
     /// When it was graded.
     pub finished_at: DateTime<Utc>,
-    /// From start to submit, in seconds.
+    /// From start to submit (or to the deadline, for an expired one), in seconds.
     pub duration_s: i64,
+    /// An exam still open: `results` is empty until then, so that its answers reach nobody
+    /// still sitting it; absent when they are shown.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub answers_from: Option<DateTime<Utc>>,
 }
 
 /// `GET /quiz/attempts/{id}`: open (`status: open`), or graded (`submitted`, `expired`).

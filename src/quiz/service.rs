@@ -62,7 +62,7 @@ impl Rules<'_> {
 
     /// Past the deadline and its grace: answers no longer count. A challenge question's grace
     /// is at most 5 s: a grace as long as the question's own time would double it.
-    fn expired(&self, attempt: &quiz_attempts::Model, now: DateTime<Utc>) -> bool {
+    pub fn expired(&self, attempt: &quiz_attempts::Model, now: DateTime<Utc>) -> bool {
         let grace = match kind_of(attempt) {
             AttemptKind::Challenge => Ord::min(self.grace(), CHALLENGE_GRACE),
             _ => self.grace(),
@@ -195,12 +195,32 @@ fn open_view(attempt: &quiz_attempts::Model, held: &[Held], now: DateTime<Utc>) 
     }
 }
 
-fn stored_result(attempt: &quiz_attempts::Model) -> Result<AttemptResult, ApiError> {
+fn stored_result(
+    attempt: &quiz_attempts::Model,
+    now: DateTime<Utc>,
+) -> Result<AttemptResult, ApiError> {
     let text = attempt
         .result
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("attempt {} is graded but has no result", attempt.id))?;
-    from_json(text)
+    Ok(shown(from_json(text)?, attempt, now))
+}
+
+/// The result as the member may see it now: an exam's answers and explanations only once the
+/// exam has closed (`reveal_at`), so that neither a retake nor a colleague still sitting it
+/// learns them from this attempt; until then the score alone, and when the rest comes.
+fn shown(
+    mut result: AttemptResult,
+    attempt: &quiz_attempts::Model,
+    now: DateTime<Utc>,
+) -> AttemptResult {
+    if let Some(reveal) = attempt.reveal_at.map(DateTime::<Utc>::from)
+        && now < reveal
+    {
+        result.results = Vec::new();
+        result.answers_from = Some(reveal);
+    }
+    result
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -231,6 +251,7 @@ async fn askable(
     conn: &impl ConnectionTrait,
     member_id: i64,
     category: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<i64>, ApiError> {
     let mut query = questions::Entity::find()
         .select_only()
@@ -240,9 +261,29 @@ async fn askable(
         query = query.filter(questions::Column::Category.eq(category));
     }
     let held = held_open(conn, member_id).await?;
+    let reserved = reserved_by_exams(conn, now).await?;
     let mut ids: Vec<i64> = query.into_tuple::<i64>().all(conn).await?;
-    ids.retain(|id| !held.contains_key(id));
+    ids.retain(|id| !held.contains_key(id) && !reserved.contains(id));
     Ok(ids)
+}
+
+/// The questions of fixed-list exams that have not closed: practice, the daily quiz and
+/// challenges leave them alone, or their graded answers would be a crib for the exam.
+async fn reserved_by_exams(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<HashSet<i64>, ApiError> {
+    use entity::{exam_questions, exams};
+    let ids: Vec<i64> = exam_questions::Entity::find()
+        .select_only()
+        .column(exam_questions::Column::QuestionId)
+        .join(JoinType::InnerJoin, exam_questions::Relation::Exams.def())
+        .filter(exams::Column::EndsAt.gt(UtcTime::from(now)))
+        .filter(exams::Column::DeletedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
 
 /// When the member last saw each question: the latest attempt that held it (ids grow with time).
@@ -330,6 +371,8 @@ pub struct NewAttempt {
     pub deadline: DateTime<Utc>,
     pub partial_credit: bool,
     pub pass_score: Option<i32>,
+    /// Exams: when answers may be shown (the exam's close).
+    pub reveal_at: Option<DateTime<Utc>>,
 }
 
 fn attempt_row(
@@ -359,6 +402,7 @@ fn attempt_row(
         too_fast: Set(None),
         partial_credit: Set(new.partial_credit),
         pass_score: Set(new.pass_score),
+        reveal_at: Set(new.reveal_at.map(Into::into)),
         result: Set(None),
         ..Default::default()
     }
@@ -477,6 +521,9 @@ pub async fn daily(
     }
     let tomorrow = today.succ_opt().unwrap_or(today);
     db.write(|tx| async move {
+        // Under the member's lock, so a concurrent draw of theirs (another attempt) sees this
+        // one's questions as held once it gets its turn.
+        crate::members::service::lock(&tx, member_id).await?;
         // Again inside the write: one committed since the read is here now (its questions are
         // held, so the draw below would find none).
         if let Some(attempt) = find_daily(tx.as_ref(), member_id, today).await? {
@@ -489,7 +536,7 @@ pub async fn daily(
             .filter(|w| w.due_on <= today)
             .map(|w| w.question_id)
             .collect();
-        let pool = askable(tx.as_ref(), member_id, None).await?;
+        let pool = askable(tx.as_ref(), member_id, None, now).await?;
         let seen = last_seen(tx.as_ref(), member_id).await?;
         let ids = pick(pool, &due, &seen, rules.quiz.daily_count);
         let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
@@ -510,6 +557,7 @@ pub async fn daily(
             deadline: start_of_day(tomorrow, rules.tz),
             partial_credit: false,
             pass_score: None,
+            reveal_at: None,
         };
         let row = attempt_row(&new, &questions, today, now);
         let Some(attempt) = insert_unless_duplicate(&tx, row).await? else {
@@ -534,10 +582,11 @@ pub async fn practice(
     new: &NewPractice,
     now: DateTime<Utc>,
 ) -> Result<OpenAttempt, ApiError> {
+    crate::members::service::lock(tx, member_id).await?;
     let count = new.count as usize;
     let category = new.category.as_deref().map(str::trim);
     let ids = if new.from_wrong_book {
-        let active: HashSet<i64> = askable(tx.as_ref(), member_id, category)
+        let active: HashSet<i64> = askable(tx.as_ref(), member_id, category, now)
             .await?
             .into_iter()
             .collect();
@@ -549,7 +598,7 @@ pub async fn practice(
             .take(count)
             .collect()
     } else {
-        let pool = askable(tx.as_ref(), member_id, category).await?;
+        let pool = askable(tx.as_ref(), member_id, category, now).await?;
         let seen = last_seen(tx.as_ref(), member_id).await?;
         pick(pool, &[], &seen, count)
     };
@@ -563,6 +612,7 @@ pub async fn practice(
         deadline: now + PRACTICE_WINDOW,
         partial_credit: false,
         pass_score: None,
+        reveal_at: None,
     };
     let attempt = start(tx, &attempt, &questions, rules, now).await?;
     open_attempt(tx.as_ref(), &attempt, now).await
@@ -575,7 +625,8 @@ pub async fn challenge(
     member_id: i64,
     now: DateTime<Utc>,
 ) -> Result<ChallengeStarted, ApiError> {
-    let pool = askable(tx.as_ref(), member_id, None).await?;
+    crate::members::service::lock(tx, member_id).await?;
+    let pool = askable(tx.as_ref(), member_id, None, now).await?;
     let seen = last_seen(tx.as_ref(), member_id).await?;
     let ids = pick(pool, &[], &seen, rules.quiz.challenge_max);
     let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
@@ -588,6 +639,7 @@ pub async fn challenge(
         deadline: now + rules.per_question(),
         partial_credit: false,
         pass_score: None,
+        reveal_at: None,
     };
     let attempt = start(tx, &new, &questions, rules, now).await?;
     let first = held(tx.as_ref(), attempt.id)
@@ -618,7 +670,7 @@ pub async fn get(
 ) -> Result<AttemptView, ApiError> {
     let attempt = own(db.conn(), member_id, id).await?;
     if !is_open(&attempt) {
-        return Ok(AttemptView::Graded(stored_result(&attempt)?));
+        return Ok(AttemptView::Graded(stored_result(&attempt, now)?));
     }
     if !rules.expired(&attempt, now) {
         return Ok(AttemptView::Open(
@@ -630,7 +682,7 @@ pub async fn get(
             crate::members::service::lock(&tx, member_id).await?;
             let attempt = own(tx.as_ref(), member_id, id).await?;
             if !is_open(&attempt) {
-                return stored_result(&attempt);
+                return stored_result(&attempt, now);
             }
             expire(&tx, rules, attempt, now).await
         })
@@ -774,7 +826,7 @@ pub async fn submit(
             let attempt = match find_for_answers(&tx, rules, member_id, id, now).await? {
                 Found::Open(a) => a,
                 Found::Graded(a) if a.status == AttemptStatus::Submitted.as_str() => {
-                    return stored_result(&a).map(Some);
+                    return stored_result(&a, now).map(Some);
                 }
                 Found::Graded(_) | Found::Expired => return Ok(None),
             };
@@ -791,6 +843,21 @@ pub async fn submit(
         })
         .await?;
     outcome.ok_or(ApiError::QuizExpired)
+}
+
+/// Grades `attempt` if it is open past its deadline and grace; true if it did. For callers
+/// holding the member's lock (exams settle a member's overdue attempt before another starts).
+pub async fn settle(
+    tx: &Tx,
+    rules: Rules<'_>,
+    attempt: &quiz_attempts::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    if !is_open(attempt) || !rules.expired(attempt, now) {
+        return Ok(false);
+    }
+    expire(tx, rules, attempt.clone(), now).await?;
+    Ok(true)
 }
 
 /// Grades an attempt left open past its deadline from its saved answers.
@@ -905,7 +972,12 @@ async fn close(
     };
 
     let started: DateTime<Utc> = attempt.started_at.into();
-    let duration = now - started;
+    // An attempt graded after its deadline took until the deadline, not until it was found.
+    let finished = match status {
+        AttemptStatus::Expired => Ord::min(now, attempt.deadline.into()),
+        _ => now,
+    };
+    let duration = finished - started;
     let too_fast = status == AttemptStatus::Submitted
         && duration.to_std().unwrap_or_default()
             < rules.quiz.min_per_question * held.len().max(1) as u32;
@@ -921,14 +993,15 @@ async fn close(
         points_capped: capped,
         passed,
         started_at: started,
-        finished_at: now,
+        finished_at: finished,
+        answers_from: None,
         duration_s: Ord::max(duration.num_seconds(), 0),
     };
     let closed = quiz_attempts::Entity::update_many()
         .col_expr(quiz_attempts::Column::Status, Expr::value(status.as_str()))
         .col_expr(
             quiz_attempts::Column::FinishedAt,
-            Expr::value(UtcTime::from(now)),
+            Expr::value(UtcTime::from(finished)),
         )
         .col_expr(quiz_attempts::Column::Score, Expr::value(score))
         .col_expr(
@@ -950,7 +1023,7 @@ async fn close(
         // Under the member's lock nobody else closes it; should it happen, nothing commits.
         return Err(anyhow::anyhow!("attempt {} was closed by another writer", attempt.id).into());
     }
-    Ok(result)
+    Ok(shown(result, &attempt, now))
 }
 
 // ---------------------------------------------------------------------------------------------

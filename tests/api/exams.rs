@@ -113,6 +113,9 @@ async fn an_exam_attempt_has_a_server_deadline_and_is_graded_from_saved_answers_
         .await;
     assert_eq!(view["status"], "expired", "{view}");
     assert_eq!(view["score"], 10);
+    // It took until its deadline, not until it was found.
+    assert_eq!(view["duration_s"], 600);
+    assert_eq!(view["finished_at"], deadline);
     assert_eq!(view["passed"], true);
     assert_eq!(
         view["points_awarded"], 10,
@@ -140,6 +143,7 @@ async fn a_strict_subset_of_a_multiple_earns_half_only_where_the_exam_allows_par
     let bank = bank(&app, &root).await;
     let selection = json!({"fixed": [{"question_id": bank.multiple, "score": 10}]});
     let member = app.member_in(&root, "o-partial", tree.branch_a).await;
+    let mut attempts = Vec::new();
     for (partial, earned) in [(true, 5), (false, 0)] {
         let exam = exam(
             &app,
@@ -158,10 +162,29 @@ async fn a_strict_subset_of_a_multiple_earns_half_only_where_the_exam_allows_par
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{result}");
-        assert_eq!(result["results"][0]["correct"], false);
-        assert_eq!(result["results"][0]["earned"], earned, "partial {partial}");
-        assert_eq!(result["score"], earned);
+        assert_eq!(result["score"], earned, "partial {partial}");
         assert_eq!(result["passed"], partial);
+        // While the exam is open its answers reach nobody: the score alone.
+        assert_eq!(result["results"], json!([]));
+        assert_eq!(result["answers_from"], exam["ends_at"]);
+        attempts.push((result["id"].as_i64().unwrap(), earned));
+    }
+    // Once the exams close, the answers and the half credit show.
+    app.clock.advance(Duration::days(2));
+    let member = app.dev_login("o-partial").await;
+    for (id, earned) in attempts {
+        let (_, view) = app
+            .json(
+                app.get(
+                    &format!("/api/v1/quiz/attempts/{id}"),
+                    Some(&member.access_token),
+                )
+                .await,
+            )
+            .await;
+        assert_eq!(view["results"][0]["correct"], false, "{view}");
+        assert_eq!(view["results"][0]["earned"], earned);
+        assert!(view["results"][0]["answer"]["keys"].is_array());
     }
 }
 
@@ -302,7 +325,17 @@ async fn admins_read_standings_with_shared_ranks_pass_rate_and_accuracy_in_their
     assert_eq!(only, [ids[2]]);
     assert_eq!(scoped["standings"][0]["rank"], 1);
 
-    // Exported: a CSV with a BOM and a header, or an XLSX workbook.
+    // Exported: a CSV with a BOM and a header, or an XLSX workbook. A nickname Excel would run
+    // as a formula is written as text.
+    let a1 = app.dev_login("o-a1").await;
+    let res = app
+        .put(
+            "/api/v1/me",
+            &json!({"nickname": "=HYPERLINK(1)"}),
+            Some(&a1.access_token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     let csv = app
         .get(
             &format!("{path}/export?format=csv"),
@@ -312,6 +345,8 @@ async fn admins_read_standings_with_shared_ranks_pass_rate_and_accuracy_in_their
     assert_eq!(csv.status(), StatusCode::OK);
     let body = csv.bytes().await.unwrap();
     assert!(body.starts_with(b"\xEF\xBB\xBFrank,member_id,"));
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains(",'=HYPERLINK(1),"), "{text}");
     assert_eq!(
         body.split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
@@ -379,9 +414,21 @@ async fn random_rules_draw_per_attempt_and_a_fixed_exam_waits_for_an_open_attemp
     let tree = app.tree(&root).await;
     let bank = bank(&app, &root).await;
     let member = app.member_in(&root, "o-rules", tree.branch_a).await;
+    // More of 党史 than the bank holds: an attempt could not reach its pass score.
+    let greedy = json!({"random": [{"category": "党史", "count": 5, "score": 5}]});
+    let short = exam(
+        &app,
+        &root,
+        &[tree.org_a],
+        json!({"selection": greedy, "pass_score": 5}),
+    )
+    .await;
+    let (status, body) = start(&app, &member, &short).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "quiz.no_questions");
     let rules = json!({"random": [
         {"type": "judge", "count": 1, "score": 5},
-        {"category": "党史", "count": 5, "score": 5},
+        {"category": "党史", "count": 2, "score": 5},
     ]});
     let drawn = exam(
         &app,
@@ -425,4 +472,38 @@ async fn random_rules_draw_per_attempt_and_a_fixed_exam_waits_for_an_open_attemp
     submit(&app, &member, attempt["id"].as_i64().unwrap(), json!([])).await;
     let (status, _) = start(&app, &member, &waiting).await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn practice_and_the_daily_quiz_leave_an_open_exams_questions_alone() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let bank = bank(&app, &root).await;
+    let selection = json!({"fixed": [
+        {"question_id": bank.single, "score": 10},
+        {"question_id": bank.judge, "score": 10},
+    ]});
+    exam(&app, &root, &[tree.org_a], json!({"selection": selection})).await;
+    let member = app.member_in(&root, "o-crib", tree.branch_a).await;
+    let (_, practice) = app
+        .json(
+            app.post(
+                "/api/v1/quiz/practice",
+                &json!({"count": 10}),
+                Some(&member.access_token),
+            )
+            .await,
+        )
+        .await;
+    let mut ids: Vec<i64> = practice["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut free = vec![bank.multiple, bank.fill];
+    free.sort_unstable();
+    assert_eq!(ids, free, "{practice}");
 }
