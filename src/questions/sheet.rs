@@ -170,6 +170,58 @@ pub fn column_of(field: &str, code: &str) -> String {
     }
 }
 
+/// The answer cells of a row of `kind`: (options, judge answer, blanks), or the first problem.
+type AnswerFields = (
+    Option<Vec<AuthoredOption>>,
+    Option<bool>,
+    Option<Vec<Vec<String>>>,
+);
+
+fn answer_fields(
+    kind: QuestionType,
+    texts: &[&str],
+    answer: &str,
+) -> Result<AnswerFields, (&'static str, FieldIssue)> {
+    let choice = matches!(kind, QuestionType::Single | QuestionType::Multiple);
+    if !choice && !texts.is_empty() {
+        return Err(("option_a", FieldIssue::new("not_for_type")));
+    }
+    match kind {
+        QuestionType::Single | QuestionType::Multiple => {
+            if let Some(gap) = texts.iter().position(|t| t.is_empty()) {
+                return Err((OPTION_COLUMNS[gap], FieldIssue::new("required")));
+            }
+            let letters: Vec<usize> = answer
+                .chars()
+                .filter(char::is_ascii_alphabetic)
+                .map(|c| (c.to_ascii_uppercase() as u8 - b'A') as usize)
+                .collect();
+            if letters.iter().any(|l| *l >= texts.len()) {
+                return Err(("answer", FieldIssue::new("unknown_option")));
+            }
+            let options = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| AuthoredOption {
+                    text: (*t).to_owned(),
+                    correct: letters.contains(&i),
+                })
+                .collect();
+            Ok((Some(options), None, None))
+        }
+        QuestionType::Judge => match judge_of(answer) {
+            Some(a) => Ok((None, Some(a), None)),
+            None => Err(("answer", FieldIssue::new("invalid"))),
+        },
+        QuestionType::Fill => {
+            let blanks = split(answer, &[';', '；'])
+                .map(|b| split(&b, &['|', '｜']).collect())
+                .collect();
+            Ok((None, None, Some(blanks)))
+        }
+    }
+}
+
 /// Every data row that reads as a question (with its row number, the header being row 1),
 /// and every problem of the others. The bank's own rules (`service::check`, one stem per type)
 /// are the service's to apply.
@@ -223,91 +275,69 @@ pub fn parse(table: &[Vec<String>]) -> (Vec<(usize, NewQuestion)>, Vec<RowIssue>
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut problem = |column: &str, issue: FieldIssue| {
+        let problem = |issues: &mut Vec<RowIssue>, column: &str, issue: FieldIssue| {
             issues.push(RowIssue {
                 row,
                 column: column.to_owned(),
                 issue,
             })
         };
-        let Some(kind) = kind_of(get("type")) else {
-            problem("type", FieldIssue::new("invalid"));
-            continue;
-        };
+        // Every problem of the row that can be told apart is listed; the checks on the whole
+        // question (lengths, right answers) run once its cells read.
+        let before = issues.len();
+        let kind = kind_of(get("type"));
+        if kind.is_none() {
+            problem(&mut issues, "type", FieldIssue::new("invalid"));
+        }
         let texts: Vec<&str> = OPTION_COLUMNS.iter().map(|c| get(c)).collect();
         let last = texts.iter().rposition(|t| !t.is_empty());
         let texts = &texts[..last.map_or(0, |l| l + 1)];
-        let choice = matches!(kind, QuestionType::Single | QuestionType::Multiple);
-        let (mut options, mut answer, mut blanks) = (None, None, None);
-        let answer_cell = get("answer");
-        match kind {
-            QuestionType::Single | QuestionType::Multiple => {
-                if let Some(gap) = texts.iter().position(|t| t.is_empty()) {
-                    problem(OPTION_COLUMNS[gap], FieldIssue::new("required"));
-                    continue;
-                }
-                let letters: Vec<usize> = answer_cell
-                    .chars()
-                    .filter(char::is_ascii_alphabetic)
-                    .map(|c| (c.to_ascii_uppercase() as u8 - b'A') as usize)
-                    .collect();
-                if letters.iter().any(|l| *l >= texts.len()) {
-                    problem("answer", FieldIssue::new("unknown_option"));
-                    continue;
-                }
-                options = Some(
-                    texts
-                        .iter()
-                        .enumerate()
-                        .map(|(i, t)| AuthoredOption {
-                            text: (*t).to_owned(),
-                            correct: letters.contains(&i),
-                        })
-                        .collect(),
-                );
-            }
-            QuestionType::Judge => match judge_of(answer_cell) {
-                Some(a) => answer = Some(a),
-                None => {
-                    problem("answer", FieldIssue::new("invalid"));
-                    continue;
-                }
-            },
-            QuestionType::Fill => {
-                blanks = Some(
-                    split(answer_cell, &[';', '；'])
-                        .map(|b| split(&b, &['|', '｜']).collect())
-                        .collect(),
-                );
-            }
-        }
-        if !choice && !texts.is_empty() {
-            problem("option_a", FieldIssue::new("not_for_type"));
-            continue;
+        let answers = kind.map(|kind| answer_fields(kind, texts, get("answer")));
+        if let Some(Err((column, issue))) = &answers {
+            problem(&mut issues, column, issue.clone());
         }
         let difficulty = match get("difficulty") {
             "" => 3,
             d => match d.parse::<f64>() {
                 Ok(v) if v.fract() == 0.0 && (1.0..=5.0).contains(&v) => v as i16,
                 _ => {
-                    problem(
-                        "difficulty",
-                        FieldIssue::new("range").with("min", 1).with("max", 5),
-                    );
-                    continue;
+                    let issue = FieldIssue::new("range").with("min", 1).with("max", 5);
+                    problem(&mut issues, "difficulty", issue);
+                    3
                 }
             },
         };
         let status = match get("status") {
             "" => None,
-            s => match QuestionStatus::parse(&s.to_lowercase()) {
-                Some(s) => Some(s),
-                None => {
-                    problem("status", FieldIssue::new("invalid"));
-                    continue;
+            s => {
+                let status = QuestionStatus::parse(&s.to_lowercase());
+                if status.is_none() {
+                    problem(&mut issues, "status", FieldIssue::new("invalid"));
                 }
-            },
+                status
+            }
         };
+        for column in [
+            "stem",
+            "category",
+            "explanation",
+            "source",
+            "tags",
+            "answer",
+        ]
+        .into_iter()
+        .chain(OPTION_COLUMNS)
+        {
+            if !crate::http::text::is_clean(get(column)) {
+                problem(&mut issues, column, FieldIssue::new("control_characters"));
+            }
+        }
+        let (Some(kind), Some(Ok((options, answer, blanks)))) = (kind, answers) else {
+            continue;
+        };
+        if issues.len() > before {
+            continue;
+        }
         let optional = |column: &str| Some(get(column).to_owned()).filter(|s| !s.is_empty());
         let question = NewQuestion {
             kind,
@@ -322,22 +352,6 @@ pub fn parse(table: &[Vec<String>]) -> (Vec<(usize, NewQuestion)>, Vec<RowIssue>
             source: optional("source"),
             status,
         };
-        // The first column whose text breaks the text rule, if any.
-        let unclean = [
-            "stem",
-            "category",
-            "explanation",
-            "source",
-            "tags",
-            "answer",
-        ]
-        .into_iter()
-        .chain(OPTION_COLUMNS)
-        .find(|c| !crate::http::text::is_clean(get(c)));
-        if let Some(column) = unclean {
-            problem(column, FieldIssue::new("control_characters"));
-            continue;
-        }
         let fields = match validator::Validate::validate(&question) {
             Ok(()) => {
                 questions.push((row, question));
@@ -351,7 +365,7 @@ pub fn parse(table: &[Vec<String>]) -> (Vec<(usize, NewQuestion)>, Vec<RowIssue>
         for (field, list) in fields {
             for issue in list {
                 let column = column_of(&field, &issue.code);
-                problem(&column, issue);
+                problem(&mut issues, &column, issue);
             }
         }
     }

@@ -296,7 +296,8 @@ async fn an_import_lists_every_problem_by_row_and_column_and_writes_nothing() {
         judge,判断不清,,,,,也许,党史,\n\
         multiple,多选只有一个对,甲,乙,丙,,B,党史,\n\
         single,太难,甲,乙,,,A,党史,9\n\
-        single,好题,甲,乙,,,A,党史,2\n";
+        single,好题,甲,乙,,,A,党史,2\n\
+        single,两处错,甲,乙,,,E,党史,0\n";
     for dry_run in [true, false] {
         let res = import(&app, t, file.as_bytes().to_vec(), "bad.csv", dry_run).await;
         let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
@@ -321,6 +322,8 @@ async fn an_import_lists_every_problem_by_row_and_column_and_writes_nothing() {
                 (6, "answer", "two_right"),
                 (7, "difficulty", "range"),
                 (8, "stem", "duplicate"),
+                (9, "answer", "unknown_option"),
+                (9, "difficulty", "range"),
             ],
             "{body}"
         );
