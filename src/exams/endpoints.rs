@@ -154,9 +154,9 @@ async fn update_exam(
     body: ValidJson<NewExam>,
 ) -> Reply<Exam> {
     let (actor, now) = (admin.member_id, state.now());
-    Ok(Json(
-        service::update(&state.db, actor, *id, body.into_inner(), now).await?,
-    ))
+    let grace = chrono::Duration::from_std(state.settings.quiz.grace).unwrap_or_default();
+    let exam = service::update(&state.db, actor, *id, body.into_inner(), grace, now).await?;
+    Ok(Json(exam))
 }
 
 /// Withdraw an exam (platform admins; audited): it leaves every list and its results with it;

@@ -297,6 +297,7 @@ pub async fn update(
     actor: i64,
     id: i64,
     new: NewExam,
+    grace: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<Exam, ApiError> {
     check(&new)?;
@@ -304,6 +305,16 @@ pub async fn update(
     db.write(|tx| async move {
         let row: exams::ActiveModel = find(tx.as_ref(), id).await?.into();
         let (exam, org_ids) = save(&tx, row, new, now).await?;
+        // Attempts already started show their answers after the close as it is now.
+        let reveal = entity::time::UtcTime::from(DateTime::<Utc>::from(exam.ends_at) + grace);
+        quiz_attempts::Entity::update_many()
+            .col_expr(
+                quiz_attempts::Column::RevealAt,
+                sea_orm::sea_query::Expr::value(reveal),
+            )
+            .filter(quiz_attempts::Column::ExamId.eq(id))
+            .exec(tx.as_ref())
+            .await?;
         audit(&tx, actor, "exam.update", &exam, &org_ids, now).await?;
         to_dto(exam, org_ids)
     })
@@ -545,7 +556,8 @@ pub async fn start_attempt(
         deadline,
         partial_credit: exam.partial_credit,
         pass_score: Some(exam.pass_score),
-        reveal_at: Some(ends_at),
+        // Answers are shown once no attempt can still be submitted: the close and its grace.
+        reveal_at: Some(ends_at + rules.grace()),
     };
     let attempt = quiz::start(tx, &new, &questions, rules, now).await?;
     quiz::open_attempt(tx.as_ref(), &attempt, now).await

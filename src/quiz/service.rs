@@ -52,7 +52,7 @@ pub struct Rules<'a> {
 }
 
 impl Rules<'_> {
-    fn grace(&self) -> Duration {
+    pub fn grace(&self) -> Duration {
         Duration::from_std(self.quiz.grace).unwrap_or_default()
     }
 
@@ -252,6 +252,7 @@ async fn askable(
     member_id: i64,
     category: Option<&str>,
     now: DateTime<Utc>,
+    grace: Duration,
 ) -> Result<Vec<i64>, ApiError> {
     let mut query = questions::Entity::find()
         .select_only()
@@ -261,7 +262,7 @@ async fn askable(
         query = query.filter(questions::Column::Category.eq(category));
     }
     let held = held_open(conn, member_id).await?;
-    let reserved = reserved_by_exams(conn, now).await?;
+    let reserved = reserved_by_exams(conn, now, grace).await?;
     let mut ids: Vec<i64> = query.into_tuple::<i64>().all(conn).await?;
     ids.retain(|id| !held.contains_key(id) && !reserved.contains(id));
     Ok(ids)
@@ -272,13 +273,15 @@ async fn askable(
 async fn reserved_by_exams(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
+    grace: Duration,
 ) -> Result<HashSet<i64>, ApiError> {
     use entity::{exam_questions, exams};
     let ids: Vec<i64> = exam_questions::Entity::find()
         .select_only()
         .column(exam_questions::Column::QuestionId)
         .join(JoinType::InnerJoin, exam_questions::Relation::Exams.def())
-        .filter(exams::Column::EndsAt.gt(UtcTime::from(now)))
+        // Until answers to it can no longer be accepted: its close and the grace after it.
+        .filter(exams::Column::EndsAt.gt(UtcTime::from(now - grace)))
         .filter(exams::Column::DeletedAt.is_null())
         .into_tuple()
         .all(conn)
@@ -536,7 +539,7 @@ pub async fn daily(
             .filter(|w| w.due_on <= today)
             .map(|w| w.question_id)
             .collect();
-        let pool = askable(tx.as_ref(), member_id, None, now).await?;
+        let pool = askable(tx.as_ref(), member_id, None, now, rules.grace()).await?;
         let seen = last_seen(tx.as_ref(), member_id).await?;
         let ids = pick(pool, &due, &seen, rules.quiz.daily_count);
         let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
@@ -586,7 +589,7 @@ pub async fn practice(
     let count = new.count as usize;
     let category = new.category.as_deref().map(str::trim);
     let ids = if new.from_wrong_book {
-        let active: HashSet<i64> = askable(tx.as_ref(), member_id, category, now)
+        let active: HashSet<i64> = askable(tx.as_ref(), member_id, category, now, rules.grace())
             .await?
             .into_iter()
             .collect();
@@ -598,7 +601,7 @@ pub async fn practice(
             .take(count)
             .collect()
     } else {
-        let pool = askable(tx.as_ref(), member_id, category, now).await?;
+        let pool = askable(tx.as_ref(), member_id, category, now, rules.grace()).await?;
         let seen = last_seen(tx.as_ref(), member_id).await?;
         pick(pool, &[], &seen, count)
     };
@@ -626,7 +629,7 @@ pub async fn challenge(
     now: DateTime<Utc>,
 ) -> Result<ChallengeStarted, ApiError> {
     crate::members::service::lock(tx, member_id).await?;
-    let pool = askable(tx.as_ref(), member_id, None, now).await?;
+    let pool = askable(tx.as_ref(), member_id, None, now, rules.grace()).await?;
     let seen = last_seen(tx.as_ref(), member_id).await?;
     let ids = pick(pool, &[], &seen, rules.quiz.challenge_max);
     let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
@@ -915,7 +918,14 @@ async fn close(
                 reviewed.push((h.row.question_id, correct));
             }
         }
-        review(tx, attempt.member_id, &reviewed, today, now).await?;
+        // An exam still open keeps its mistakes out of the book too: the book would say which
+        // answers were wrong while others (or a retake) still sit it.
+        let exam_open = attempt
+            .reveal_at
+            .is_some_and(|reveal| now < DateTime::<Utc>::from(reveal));
+        if !exam_open {
+            review(tx, attempt.member_id, &reviewed, today, now).await?;
+        }
     } else {
         for h in &mut held {
             if h.row.correct.is_none() {

@@ -166,7 +166,20 @@ async fn a_strict_subset_of_a_multiple_earns_half_only_where_the_exam_allows_par
         assert_eq!(result["passed"], partial);
         // While the exam is open its answers reach nobody: the score alone.
         assert_eq!(result["results"], json!([]));
-        assert_eq!(result["answers_from"], exam["ends_at"]);
+        // From the close and its 30 s of grace, when no attempt can still be submitted.
+        let ends: chrono::DateTime<chrono::Utc> =
+            exam["ends_at"].as_str().unwrap().parse().unwrap();
+        let from =
+            (ends + Duration::seconds(30)).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        assert_eq!(result["answers_from"], from);
+        // Nor does the wrong-answer book say which were missed.
+        let (_, book) = app
+            .json(
+                app.get("/api/v1/me/wrong-questions", Some(&member.access_token))
+                    .await,
+            )
+            .await;
+        assert_eq!(book["items"], json!([]), "{book}");
         attempts.push((result["id"].as_i64().unwrap(), earned));
     }
     // Once the exams close, the answers and the half credit show.
