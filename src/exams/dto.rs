@@ -122,7 +122,7 @@ pub struct Exam {
     pub max_attempts: i32,
     /// Whether a strict subset of a multiple's answer earns half.
     pub partial_credit: bool,
-    /// The orgs taking part, in id order.
+    /// The orgs taking part, in id order (for an org admin, those inside their scope).
     pub org_ids: Vec<i64>,
     /// The campaign it belongs to; null when none.
     pub campaign_id: Option<i64>,

@@ -64,6 +64,30 @@ async fn org_ids_of(
     Ok(by_exam)
 }
 
+/// The orgs an org admin may see among an exam's: those inside their scope.
+async fn visible_orgs(
+    conn: &impl ConnectionTrait,
+    scope: &AdminScope,
+    mut by_exam: HashMap<i64, Vec<i64>>,
+) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
+    if scope.is_platform() {
+        return Ok(by_exam);
+    }
+    let ids: Vec<i64> = by_exam.values().flatten().copied().collect();
+    let covered: HashSet<i64> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|o| scope.covers(&o.path))
+        .map(|o| o.id)
+        .collect();
+    for ids in by_exam.values_mut() {
+        ids.retain(|id| covered.contains(id));
+    }
+    Ok(by_exam)
+}
+
 fn to_dto(exam: exams::Model, org_ids: Vec<i64>) -> Result<Exam, ApiError> {
     let selection = selection_of(&exam)?;
     let (question_count, max_score) = size_of(&selection);
@@ -349,7 +373,8 @@ pub async fn list(
         .all(conn)
         .await?;
     let (rows, next_cursor) = paging::cut(rows, page.limit(), |e| e.id);
-    let mut orgs = org_ids_of(conn, rows.iter().map(|e| e.id).collect()).await?;
+    let by_exam = org_ids_of(conn, rows.iter().map(|e| e.id).collect()).await?;
+    let mut orgs = visible_orgs(conn, scope, by_exam).await?;
     let items = rows
         .into_iter()
         .map(|e| {
@@ -390,7 +415,8 @@ pub async fn get(
     if !scope.is_platform() && !in_scope(conn, scope).await?.contains(&id) {
         return Err(ApiError::NotFound);
     }
-    let ids = org_ids_of(conn, vec![id])
+    let by_exam = org_ids_of(conn, vec![id]).await?;
+    let ids = visible_orgs(conn, scope, by_exam)
         .await?
         .remove(&id)
         .unwrap_or_default();
@@ -449,7 +475,9 @@ pub async fn open_for(
 
 /// The bank questions an attempt gets, with their scores: the fixed list, or each rule's
 /// count drawn at random from the active questions matching it (none twice).
-/// None is one the member's open attempts hold: a fixed one held is 409 `quiz.attempt_open`.
+/// None is one the member's open attempts hold: a fixed one held is 409 `quiz.attempt_open`, as
+/// is a rule left short by held ones; a rule the bank cannot fill (the pass score could be out
+/// of reach) is 409 `quiz.no_questions`.
 async fn draw(
     conn: &impl ConnectionTrait,
     member_id: i64,
@@ -467,7 +495,9 @@ async fn draw(
         }
         Selection::Random(rules) => rules,
     };
-    let mut taken: HashSet<i64> = held.into_keys().collect();
+    let mut taken: HashSet<i64> = held.keys().copied().collect();
+    // An open attempt holding a question a rule could have drawn, for the 409 when short.
+    let mut blocked_by = None;
     let mut picked = Vec::new();
     for rule in rules {
         let mut query = questions::Entity::find()
@@ -484,12 +514,23 @@ async fn draw(
             query = query.filter(questions::Column::Difficulty.eq(difficulty));
         }
         let mut pool: Vec<i64> = query.into_tuple::<i64>().all(conn).await?;
+        if blocked_by.is_none() {
+            blocked_by = pool.iter().find_map(|id| held.get(id).copied());
+        }
         pool.retain(|id| !taken.contains(id));
         pool.shuffle(&mut rand::rng());
         for id in pool.into_iter().take(rule.count as usize) {
             taken.insert(id);
             picked.push((id, rule.score));
         }
+    }
+    let wanted: usize = rules.iter().map(|r| r.count as usize).sum();
+    if picked.len() < wanted {
+        // Short because the member's open attempt holds some: finishing it is the way on.
+        return Err(match blocked_by {
+            Some(attempt_id) => ApiError::AttemptOpen { attempt_id },
+            None => ApiError::NoQuestions,
+        });
     }
     Ok(picked)
 }
@@ -538,10 +579,6 @@ pub async fn start_attempt(
     }
     let selection = selection_of(&exam)?;
     let picked = draw(tx.as_ref(), member_id, &selection).await?;
-    // A rule the bank cannot fill would make the pass score unreachable: refuse to start.
-    if (picked.len() as i32) < size_of(&selection).0 {
-        return Err(ApiError::NoQuestions);
-    }
     let questions = quiz::fix_for_exam(tx.as_ref(), &picked).await?;
     let deadline = std::cmp::min(
         now + chrono::Duration::seconds(exam.duration_s.into()),

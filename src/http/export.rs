@@ -18,6 +18,11 @@ pub enum Format {
     Xlsx,
 }
 
+/// What a CSV text cell may not start with unprotected: a spreadsheet's formula marks, a tab,
+/// a carriage return, and the protecting `'` itself (so a text that begins with one reads back
+/// as written).
+pub const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
 /// One cell: text or a number (XLSX keeps numbers as numbers).
 #[derive(Debug, Clone)]
 pub enum Cell {
@@ -56,12 +61,12 @@ impl From<f64> for Cell {
 }
 
 impl Cell {
-    /// As CSV text. A text cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a
-    /// tab or a carriage return first: a nickname such as `=HYPERLINK(…)`) is written after a
-    /// `'`, which Excel shows as plain text; the question import strips it again.
+    /// As CSV text. A text cell a spreadsheet would take for a formula ([`FORMULA_STARTS`]: a
+    /// nickname such as `=HYPERLINK(…)`) is written after a `'`, which Excel shows as plain
+    /// text; the question import strips it again.
     fn text(&self) -> String {
         match self {
-            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+            Cell::Text(s) if s.starts_with(FORMULA_STARTS) => format!("'{s}"),
             Cell::Text(s) => s.clone(),
             Cell::Number(n) => n.to_string(),
         }

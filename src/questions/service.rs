@@ -561,10 +561,16 @@ async fn holders(
     rows: &[(NewQuestion, Content, String)],
     lock: bool,
 ) -> Result<HashMap<(String, String), questions::Model>, ApiError> {
+    use sea_orm::QueryOrder;
     let mut existing = HashMap::new();
-    for chunk in rows.chunks(500) {
-        let keys: Vec<String> = chunk.iter().map(|(_, _, k)| k.clone()).collect();
-        let mut query = questions::Entity::find().filter(questions::Column::StemKey.is_in(keys));
+    // Sorted, so two imports lock shared rows in one order and do not deadlock.
+    let mut keys: Vec<String> = rows.iter().map(|(_, _, k)| k.clone()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for chunk in keys.chunks(500) {
+        let mut query = questions::Entity::find()
+            .filter(questions::Column::StemKey.is_in(chunk.to_vec()))
+            .order_by_asc(questions::Column::StemKey);
         if lock && conn.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
             query = query.lock_exclusive();
         }

@@ -76,16 +76,20 @@ const MAX_SHEET_COLUMNS: u32 = 32;
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
     use calamine::Reader;
     let unreadable = || ApiError::field("file", FieldIssue::new("invalid"));
+    // What the entries really unpack to, counted (the sizes a zip declares can lie), before
+    // calamine reads them whole.
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
     let mut unpacked = 0u64;
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|_| unreadable())?;
-        unpacked = unpacked.saturating_add(entry.size());
-    }
-    if unpacked > MAX_UNPACKED {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_UNPACKED as usize,
-        });
+        let entry = archive.by_index(i).map_err(|_| unreadable())?;
+        let left = MAX_UNPACKED - unpacked;
+        let mut bounded = std::io::Read::take(entry, left + 1);
+        unpacked += std::io::copy(&mut bounded, &mut std::io::sink()).map_err(|_| unreadable())?;
+        if unpacked > MAX_UNPACKED {
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_UNPACKED as usize,
+            });
+        }
     }
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| unreadable())?;
@@ -123,7 +127,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
 /// A text cell an export protected from spreadsheet formulas (see `http::export`), as written.
 fn unprotected(text: &str) -> &str {
     match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if rest.starts_with(crate::http::export::FORMULA_STARTS) => rest,
         _ => text,
     }
 }

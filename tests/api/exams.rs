@@ -337,6 +337,17 @@ async fn admins_read_standings_with_shared_ranks_pass_rate_and_accuracy_in_their
         .collect();
     assert_eq!(only, [ids[2]]);
     assert_eq!(scoped["standings"][0]["rank"], 1);
+    // The exam is the committee's: org B's admin sees no org id outside their scope.
+    let (_, seen) = app
+        .json(
+            app.get(
+                &format!("/api/v1/admin/exams/{}", exam["id"]),
+                Some(&admin_b.access_token),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(seen["org_ids"], json!([]), "{seen}");
 
     // Exported: a CSV with a BOM and a header, or an XLSX workbook. A nickname Excel would run
     // as a formula is written as text.
@@ -519,4 +530,31 @@ async fn practice_and_the_daily_quiz_leave_an_open_exams_questions_alone() {
     let mut free = vec![bank.multiple, bank.fill];
     free.sort_unstable();
     assert_eq!(ids, free, "{practice}");
+}
+
+#[tokio::test]
+async fn a_random_rule_short_of_questions_because_an_open_attempt_holds_them_names_that_attempt() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    bank(&app, &root).await;
+    let member = app.member_in(&root, "o-held", tree.branch_a).await;
+    let (_, daily) = app
+        .json(
+            app.post("/api/v1/quiz/daily", &json!({}), Some(&member.access_token))
+                .await,
+        )
+        .await;
+    let rules = json!({"random": [{"type": "judge", "count": 1, "score": 5}]});
+    let drawn = exam(
+        &app,
+        &root,
+        &[tree.org_a],
+        json!({"selection": rules, "pass_score": 5}),
+    )
+    .await;
+    let (status, body) = start(&app, &member, &drawn).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "quiz.attempt_open");
+    assert_eq!(body["details"]["attempt_id"], daily["id"]);
 }

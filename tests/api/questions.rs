@@ -395,3 +395,24 @@ async fn an_import_needs_a_multipart_file() {
     let body = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(body["details"]["fields"]["file"].is_array(), "{body}");
 }
+
+#[tokio::test]
+async fn an_exported_csv_keeps_formulas_as_text_and_reads_back_unchanged() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let t = root.access_token.as_str();
+    for stem in ["=1+1 等于几？", "'引号开头的题"] {
+        let body = json!({"type": "judge", "stem": stem, "category": "党史", "difficulty": 1, "answer": true});
+        let res = app.post("/api/v1/admin/questions", &body, Some(t)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let csv = download(&app, t, "/api/v1/admin/questions/export?format=csv").await;
+    let text = String::from_utf8_lossy(&csv);
+    assert!(text.contains("judge,'=1+1 等于几？,"), "{text}");
+    assert!(text.contains("judge,''引号开头的题,"), "{text}");
+    let (status, done) = app
+        .json(import(&app, t, csv, "bank.csv", false).await)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["unchanged"], 2, "{done}");
+}
