@@ -36,6 +36,7 @@ DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16 64 256").split()]
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "2000"))
 SITES = int(os.environ.get("BENCH_SITES", "200"))
+QUESTIONS = int(os.environ.get("BENCH_QUESTIONS", "30"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 # BENCH_PROFILE=1 runs the server under `perf record` (target/bench/perf-<backend>.data; read it
 # with `perf report -i …`); peak RSS is then perf's, not the server's.
@@ -232,11 +233,20 @@ def populate(api, server, workdir):
         sites.append((site["id"], lat, lng))
     api.call("POST", "/api/v1/admin/routes", {
         "name": "基准路线", "site_ids": [s[0] for s in sites[:5]], "ordered": False}, token=admin)
+    for k in range(QUESTIONS):
+        api.call("POST", "/api/v1/admin/questions", {
+            "type": "single", "stem": f"基准题 {k + 1}：番禺区互联网行业党委成立于何时？",
+            "category": "党史", "difficulty": 2, "explanation": "2018年11月。",
+            "options": [{"text": t, "correct": t == "2018年11月"}
+                        for t in ("2012年11月", "2018年11月", "2021年7月", "2003年1月")]},
+            token=admin)
 
     def member(i):
         login = api.call("POST", "/api/v1/auth/dev-login",
                          {"openid": f"bench-{i}", "nickname": f"队员{i}"})
         api.call("POST", "/api/v1/orgs/join", {"code": code}, token=login["access_token"])
+        # Today's daily quiz, so the read run measures what a refresh costs.
+        api.call("POST", "/api/v1/quiz/daily", {}, token=login["access_token"])
         return login["access_token"], login["member"]["id"]
 
     with ThreadPoolExecutor(8) as pool:
@@ -343,11 +353,13 @@ def read_runs(api, setup):
         ("GET /leaderboards global day", "/api/v1/leaderboards?scope=global&period=day"),
         ("GET /leaderboards org all", f"/api/v1/leaderboards?scope=org&org_id={org}&period=all"),
         ("GET /leaderboards org day", f"/api/v1/leaderboards?scope=org&org_id={org}&period=day"),
+        ("POST /quiz/daily (today's, open)", "/api/v1/quiz/daily"),
     ]
     results = []
     for what, path in paths:
         for c in CONNECTIONS:
-            r = wrk(api.base, "get.lua", c, [setup["tokens"], path])
+            method = what.split()[0]
+            r = wrk(api.base, "get.lua", c, [setup["tokens"], path, method])
             bad = {s: n for s, n in r["statuses"].items() if s != "200"}
             r.update({"what": what, "connections": c, "problems": [f"statuses {bad}"] if bad else []})
             log(f"  {what} c={c}: {r['rps']:.0f}/s p99 {r['p99_us'] / 1000:.1f} ms"
