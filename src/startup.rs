@@ -207,10 +207,7 @@ async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
     let lease = chrono::Duration::from_std(every * 5).unwrap_or(chrono::Duration::minutes(5));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let rules = crate::quiz::service::Rules {
-        quiz: &state.settings.quiz,
-        tz: state.settings.timezone,
-    };
+    let rules = crate::quiz::service::Rules::of(&state.settings);
     loop {
         tick.tick().await;
         let now = state.clock.now();

@@ -71,10 +71,7 @@ async fn start_exam_attempt(
     id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, member_id, exam_id) = (state.now(), caller.member_id, *id);
-    let rules = Rules {
-        quiz: &state.settings.quiz,
-        tz: state.settings.timezone,
-    };
+    let rules = Rules::of(&state.settings);
     idempotency::once(
         &state.db,
         member_id,
@@ -154,7 +151,7 @@ async fn update_exam(
     body: ValidJson<NewExam>,
 ) -> Reply<Exam> {
     let (actor, now) = (admin.member_id, state.now());
-    let grace = chrono::Duration::from_std(state.settings.quiz.grace).unwrap_or_default();
+    let grace = Rules::of(&state.settings).grace();
     let exam = service::update(&state.db, actor, *id, body.into_inner(), grace, now).await?;
     Ok(Json(exam))
 }

@@ -29,16 +29,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_wrong_questions);
 }
 
-fn rules(state: &State) -> Rules<'_> {
-    Rules {
-        quiz: &state.settings.quiz,
-        tz: state.settings.timezone,
-    }
-}
-
 /// What every attempt operation takes: the rules, the member, the moment.
 fn turn<'a>(state: &'a State, caller: &Caller) -> (Rules<'a>, i64, chrono::DateTime<chrono::Utc>) {
-    (rules(state), caller.member_id, state.now())
+    (Rules::of(&state.settings), caller.member_id, state.now())
 }
 
 /// Today's daily quiz (每日答题): get or create, so always 200 — the unfinished attempt, or a
@@ -58,7 +51,13 @@ fn turn<'a>(state: &'a State, caller: &Caller) -> (Rules<'a>, i64, chrono::DateT
 )]
 #[post("/quiz/daily")]
 async fn daily_quiz(state: State, caller: Caller) -> Reply<OpenAttempt> {
-    let attempt = service::daily(&state.db, rules(&state), caller.member_id, state.now()).await?;
+    let attempt = service::daily(
+        &state.db,
+        Rules::of(&state.settings),
+        caller.member_id,
+        state.now(),
+    )
+    .await?;
     Ok(Json(attempt))
 }
 
@@ -251,7 +250,7 @@ async fn my_wrong_questions(
 ) -> Reply<Page<WrongQuestion>> {
     let book = service::wrong_book(
         state.db.conn(),
-        rules(&state),
+        Rules::of(&state.settings),
         caller.member_id,
         &page,
         state.now(),

@@ -51,7 +51,15 @@ pub struct Rules<'a> {
     pub tz: Tz,
 }
 
-impl Rules<'_> {
+impl<'a> Rules<'a> {
+    /// The quiz settings and the server's timezone.
+    pub fn of(settings: &'a crate::config::Settings) -> Self {
+        Rules {
+            quiz: &settings.quiz,
+            tz: settings.timezone,
+        }
+    }
+
     pub fn grace(&self) -> Duration {
         Duration::from_std(self.quiz.grace).unwrap_or_default()
     }
@@ -1067,7 +1075,7 @@ pub async fn answer(
                 ));
             };
             if held[at].row.answered_at.is_some() {
-                return replay_step(&attempt, &held, at, now).map(Some);
+                return Ok(Some(replay_step(&attempt, &held, at)));
             }
             if !is_open(&attempt) {
                 return Err(ApiError::QuizFinished);
@@ -1150,12 +1158,7 @@ pub async fn answer(
     outcome.ok_or(ApiError::QuizExpired)
 }
 
-fn replay_step(
-    attempt: &quiz_attempts::Model,
-    held: &[Held],
-    at: usize,
-    now: DateTime<Utc>,
-) -> Result<ChallengeStep, ApiError> {
+fn replay_step(attempt: &quiz_attempts::Model, held: &[Held], at: usize) -> ChallengeStep {
     let open = is_open(attempt);
     let next = open
         .then(|| {
@@ -1163,8 +1166,7 @@ fn replay_step(
                 .find(|h| h.row.asked_at.is_some() && h.row.answered_at.is_none())
         })
         .flatten();
-    let _ = now;
-    Ok(ChallengeStep {
+    ChallengeStep {
         correct: held[at].row.correct.unwrap_or(false),
         answer: held[at].key.clone(),
         explanation: held[at].row.explanation.clone(),
@@ -1174,7 +1176,7 @@ fn replay_step(
         deadline: next.map(|_| attempt.deadline.into()),
         points_awarded: attempt.points_awarded.unwrap_or(0),
         points_capped: attempt.points_capped,
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
