@@ -1018,3 +1018,32 @@ async fn a_new_attempt_never_draws_a_question_another_open_attempt_holds() {
     assert_eq!(ids, [&json!(fifth)]);
     let _ = bank;
 }
+
+#[tokio::test]
+async fn a_periodic_jobs_lease_is_held_by_one_instance_until_it_runs_out() {
+    let app = spawn_app().await;
+    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
+    let now = app.clock_now();
+    let minute = Duration::minutes(1);
+    let take = |holder: &'static str, at| {
+        let db = db.clone();
+        async move {
+            redtrail::db::take_lease(&db, "test.job", holder, at, minute)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(take("instance-a", now).await, "the first takes it");
+    assert!(
+        !take("instance-b", now).await,
+        "a second waits while it is held"
+    );
+    assert!(take("instance-a", now).await, "the holder renews it");
+    let later = now + Duration::seconds(61);
+    assert!(
+        take("instance-b", later).await,
+        "a lease that ran out passes on"
+    );
+    assert!(!take("instance-a", later).await);
+    db.close().await.unwrap();
+}
