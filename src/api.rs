@@ -3,8 +3,8 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    audit, badges, campaigns, checkins, exams, members, ops, orgs, points, questions, quiz, routes,
-    sessions, sites,
+    articles, audit, badges, campaigns, checkins, classes, exams, members, ops, orgs, points,
+    questions, quiz, routes, sessions, sites, study,
 };
 
 /// Every documented route. The spec and the server both come from this one registration.
@@ -23,6 +23,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(questions::endpoints::configure)
             .configure(quiz::endpoints::configure)
             .configure(exams::endpoints::configure)
+            .configure(articles::endpoints::configure)
+            .configure(study::endpoints::configure)
+            .configure(classes::endpoints::configure)
             .configure(audit::endpoints::configure),
     );
     ops::endpoints::configure(cfg);

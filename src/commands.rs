@@ -70,8 +70,13 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
         ),
         Some(seeded) => {
             println!(
-                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{}), {} sites, a route and {} quiz questions",
-                seeded.orgs, seeded.members, seeded.members, seeded.sites, seeded.questions
+                "loaded the demo: {} orgs, {} members (dev login as openid demo-member-1 … demo-member-{}), {} sites, a route, {} quiz questions, a series of {} articles and an online class",
+                seeded.orgs,
+                seeded.members,
+                seeded.members,
+                seeded.sites,
+                seeded.questions,
+                seeded.chapters
             );
             println!(
                 "org admin of the first enterprise: username {} password {}",

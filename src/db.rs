@@ -249,6 +249,15 @@ pub fn float_type(backend: DatabaseBackend) -> &'static str {
     }
 }
 
+/// The name of a 64-bit integer type in `CAST(… AS …)` (a `SUM` is DECIMAL on MySQL).
+pub fn int_type(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "BIGINT",
+        DatabaseBackend::MySql => "SIGNED",
+        _ => "INTEGER",
+    }
+}
+
 /// The file path in a `sqlite://path?query` URL, unless it is an in-memory database.
 fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url

@@ -145,6 +145,15 @@ pub enum ApiError {
     /// 422 `validation_failed`, with `details.fields`.
     #[error("validation failed")]
     Validation(FieldErrors),
+    /// 409 `reading.no_makeup_card`: no make-up card held.
+    #[error("no make-up card")]
+    NoMakeupCard,
+    /// 409 `reading.day_counted`: the day already counts for the streak.
+    #[error("day already counted")]
+    DayCounted,
+    /// 409 `class.not_live`: outside the class's window.
+    #[error("class not live")]
+    ClassNotLive,
     /// 422 `validation_failed` for a file of rows: the first [`MAX_ROW_ERRORS`] problems in
     /// `details.fields`, and how many there were in all in `details.error_count`.
     #[error("validation failed in {total} places")]
@@ -293,6 +302,9 @@ impl ApiError {
             ApiError::AttemptOpen { .. } => "quiz.attempt_open",
             ApiError::ExamClosed => "exam.closed",
             ApiError::NoAttemptsLeft => "exam.no_attempts_left",
+            ApiError::NoMakeupCard => "reading.no_makeup_card",
+            ApiError::DayCounted => "reading.day_counted",
+            ApiError::ClassNotLive => "class.not_live",
             ApiError::ImportErrors { .. } => "validation_failed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
@@ -417,7 +429,10 @@ impl ResponseError for ApiError {
             | ApiError::NoQuestions
             | ApiError::AttemptOpen { .. }
             | ApiError::ExamClosed
-            | ApiError::NoAttemptsLeft => StatusCode::CONFLICT,
+            | ApiError::NoAttemptsLeft
+            | ApiError::NoMakeupCard
+            | ApiError::DayCounted
+            | ApiError::ClassNotLive => StatusCode::CONFLICT,
             ApiError::AuthRequired
             | ApiError::InvalidToken
             | ApiError::InvalidCode

@@ -6,11 +6,13 @@
 rust_i18n::i18n!("locales", fallback = "zh");
 
 pub mod api;
+pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod badges;
 pub mod campaigns;
 pub mod checkins;
+pub mod classes;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -33,5 +35,6 @@ pub mod sessions;
 pub mod sites;
 pub mod startup;
 pub mod state;
+pub mod study;
 pub mod telemetry;
 pub mod wechat;

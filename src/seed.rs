@@ -2,13 +2,17 @@
 //! through the same services as the API (so the rules hold) and runs once: a second run finds
 //! the demo committee and stops. Members are WeChat members with openids `demo-member-N`, so
 //! dev login reaches them; the org admin is an admin account with a printed password.
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{members, org_members, orgs};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::articles::dto::{ArticleStatus, NewArticle, NewSeries};
+use crate::articles::service as articles_service;
 use crate::auth::Admin;
 use crate::auth::roles::{Role, RoleGrant};
 use crate::auth::scope::AdminScope;
+use crate::classes::dto::NewClass;
+use crate::classes::service as classes_service;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::members::dto::PoliticalStatus;
@@ -94,7 +98,26 @@ pub struct Seeded {
     pub members: usize,
     pub sites: usize,
     pub questions: usize,
+    pub chapters: usize,
 }
+
+/// A short demo series (a book read a chapter a day), its chapters' facts from the seed
+/// articles.
+const SERIES: &str = "网心向党 天天读（演示）";
+const CHAPTERS: [(&str, &str); 3] = [
+    (
+        "走进松露小学",
+        "<p>7 月 26 日，番禺区委网信办、区互联网行业党委组织区互联网企业党组织来到中共番禺县工委旧址松露小学，重温革命先辈的奋斗历程。</p>",
+    ),
+    (
+        "何小静、何虹烈士故居",
+        "<p>在何小静、何虹烈士故居，网企党员们聆听烈士事迹，缅怀先烈，赓续共产党人精神血脉。</p>",
+    ),
+    (
+        "流动党员云学习",
+        "<p>秦皇岛的流动党员在工作所在地收看线上党课，“云学习”让身在外地的党员也能按时参加组织学习。</p>",
+    ),
+];
 
 /// A demo question, with facts from the seed articles (../shared/seeds).
 struct DemoQuestion {
@@ -413,12 +436,62 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
         };
         questions_service::create(db, SYSTEM, question, now).await?;
     }
+    reading(db, committee.id, now).await?;
     Ok(Some(Seeded {
         orgs: org_count,
         members: member_count,
         sites: site_ids.len(),
         questions: QUESTIONS.len(),
+        chapters: CHAPTERS.len(),
     }))
+}
+
+/// The demo series, published from the start of 2026 (so a test server's fixed clock sees
+/// it), and an evening online class for the whole committee tomorrow.
+async fn reading(db: &Db, committee: i64, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let series = NewSeries {
+        title: SERIES.into(),
+        description: Some("每天一章，连续学习。".into()),
+    };
+    let series = articles_service::create_series(db, SYSTEM, &series, now).await?;
+    let published = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .map_err(anyhow::Error::from)?
+        .with_timezone(&Utc);
+    for (n, (title, body)) in CHAPTERS.iter().enumerate() {
+        let chapter = NewArticle {
+            title: (*title).into(),
+            summary: None,
+            body: (*body).into(),
+            cover_url: None,
+            category: "党史".into(),
+            series_id: Some(series.id),
+            series_position: Some(n as i32 + 1),
+            author: None,
+            source: Some("演示数据".into()),
+            published_at: Some(published),
+            status: ArticleStatus::Published,
+            min_read_seconds: Some(60),
+            media_url: None,
+            media_kind: None,
+            media_seconds: None,
+        };
+        articles_service::create(db, SYSTEM, chapter, now).await?;
+    }
+    let starts = now + Duration::days(1);
+    let class = NewClass {
+        title: "流动党员云课堂（演示）".into(),
+        speaker: Some("演示讲师".into()),
+        description: Some("线上党课：学习党的二十大精神。".into()),
+        starts_at: starts,
+        ends_at: starts + Duration::hours(1),
+        stream_url: Some("https://live.example.cn/demo".into()),
+        replay_url: None,
+        attend_min_seconds: Some(20 * 60),
+        org_ids: vec![committee],
+        campaign_id: None,
+    };
+    classes_service::create(db, SYSTEM, class, now).await?;
+    Ok(())
 }
 
 async fn add_member(db: &Db, n: usize, branch: i64, now: DateTime<Utc>) -> Result<(), ApiError> {

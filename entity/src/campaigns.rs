@@ -22,6 +22,8 @@ pub enum Relation {
     CampaignOrgs,
     #[sea_orm(has_many = "super::campaign_routes::Entity")]
     CampaignRoutes,
+    #[sea_orm(has_many = "super::classes::Entity")]
+    Classes,
     #[sea_orm(has_many = "super::exams::Entity")]
     Exams,
 }
@@ -35,6 +37,12 @@ impl Related<super::campaign_orgs::Entity> for Entity {
 impl Related<super::campaign_routes::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::CampaignRoutes.def()
+    }
+}
+
+impl Related<super::classes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Classes.def()
     }
 }
 

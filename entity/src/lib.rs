@@ -2,17 +2,24 @@
 
 pub mod prelude;
 
+pub mod article_reads;
+pub mod article_series;
+pub mod articles;
 pub mod audit_log;
 pub mod campaign_orgs;
 pub mod campaign_routes;
 pub mod campaigns;
 pub mod checkins;
+pub mod class_attendance;
+pub mod class_orgs;
+pub mod classes;
 pub mod exam_orgs;
 pub mod exam_questions;
 pub mod exams;
 pub mod idempotency_keys;
 pub mod job_leases;
 pub mod login_failures;
+pub mod makeup_cards;
 pub mod member_badges;
 pub mod member_roles;
 pub mod members;
@@ -32,5 +39,8 @@ pub mod route_completions;
 pub mod route_sites;
 pub mod routes;
 pub mod sites;
+pub mod streak_days;
+pub mod study_clocks;
+pub mod study_sessions;
 pub mod time;
 pub mod wrong_questions;

@@ -27,8 +27,14 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::article_reads::Entity")]
+    ArticleReads,
     #[sea_orm(has_many = "super::checkins::Entity")]
     Checkins,
+    #[sea_orm(has_many = "super::class_attendance::Entity")]
+    ClassAttendance,
+    #[sea_orm(has_many = "super::makeup_cards::Entity")]
+    MakeupCards,
     #[sea_orm(has_many = "super::member_badges::Entity")]
     MemberBadges,
     #[sea_orm(has_many = "super::member_roles::Entity")]
@@ -45,13 +51,37 @@ pub enum Relation {
     RefreshTokens,
     #[sea_orm(has_many = "super::route_completions::Entity")]
     RouteCompletions,
+    #[sea_orm(has_many = "super::streak_days::Entity")]
+    StreakDays,
+    #[sea_orm(has_one = "super::study_clocks::Entity")]
+    StudyClocks,
+    #[sea_orm(has_many = "super::study_sessions::Entity")]
+    StudySessions,
     #[sea_orm(has_many = "super::wrong_questions::Entity")]
     WrongQuestions,
+}
+
+impl Related<super::article_reads::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ArticleReads.def()
+    }
 }
 
 impl Related<super::checkins::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Checkins.def()
+    }
+}
+
+impl Related<super::class_attendance::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ClassAttendance.def()
+    }
+}
+
+impl Related<super::makeup_cards::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::MakeupCards.def()
     }
 }
 
@@ -103,9 +133,36 @@ impl Related<super::route_completions::Entity> for Entity {
     }
 }
 
+impl Related<super::streak_days::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StreakDays.def()
+    }
+}
+
+impl Related<super::study_clocks::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StudyClocks.def()
+    }
+}
+
+impl Related<super::study_sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StudySessions.def()
+    }
+}
+
 impl Related<super::wrong_questions::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::WrongQuestions.def()
+    }
+}
+
+impl Related<super::classes::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::class_attendance::Relation::Classes.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::class_attendance::Relation::Members.def().rev())
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::campaign_orgs::Entity")]
     CampaignOrgs,
+    #[sea_orm(has_many = "super::class_orgs::Entity")]
+    ClassOrgs,
     #[sea_orm(has_many = "super::exam_orgs::Entity")]
     ExamOrgs,
     #[sea_orm(has_many = "super::member_roles::Entity")]
@@ -48,6 +50,12 @@ pub enum Relation {
 impl Related<super::campaign_orgs::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::CampaignOrgs.def()
+    }
+}
+
+impl Related<super::class_orgs::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ClassOrgs.def()
     }
 }
 
@@ -81,6 +89,15 @@ impl Related<super::campaigns::Entity> for Entity {
     }
     fn via() -> Option<RelationDef> {
         Some(super::campaign_orgs::Relation::Orgs.def().rev())
+    }
+}
+
+impl Related<super::classes::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::class_orgs::Relation::Classes.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::class_orgs::Relation::Orgs.def().rev())
     }
 }
 

@@ -12,6 +12,7 @@ pub struct Model {
     pub weekly_cap: Option<i32>,
     pub updated_by: Option<i64>,
     pub updated_at: Option<crate::time::UtcTime>,
+    pub unit_seconds: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

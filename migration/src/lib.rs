@@ -18,6 +18,7 @@ mod m20261202_000012_drop_session_key;
 mod m20261202_000013_idempotency_sweep;
 mod m20261203_000014_quiz;
 mod m20261203_000015_exam_reserve;
+mod m20261204_000016_reading;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_idempotency_sweep::Migration),
             Box::new(m20261203_000014_quiz::Migration),
             Box::new(m20261203_000015_exam_reserve::Migration),
+            Box::new(m20261204_000016_reading::Migration),
         ]
     }
 }

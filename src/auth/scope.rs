@@ -1,5 +1,7 @@
 //! What an admin may see and touch: everything (platform admin) or a set of org subtrees.
 //! Services check every id and filter every list against it; the handler never decides.
+use std::collections::{HashMap, HashSet};
+
 use entity::{org_members, orgs};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
@@ -115,6 +117,96 @@ impl AdminScope {
                 .fold(Condition::any(), |any, root| any.add(in_subtree(col, root))),
         }
     }
+}
+
+/// What is given to orgs (an exam, an online class) as (item id, org id) pairs, grouped:
+/// each item's org ids in id order.
+pub fn orgs_by_item(mut pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
+    pairs.sort_unstable();
+    let mut by_item: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (item, org) in pairs {
+        by_item.entry(item).or_default().push(org);
+    }
+    by_item
+}
+
+/// The orgs something is given to (an exam, a class), each checked to exist, sorted and
+/// without repeats; and its campaign, if any, checked to exist (422 `campaign_id`).
+pub async fn audience(
+    conn: &impl ConnectionTrait,
+    org_ids: &[i64],
+    campaign_id: Option<i64>,
+) -> Result<Vec<i64>, ApiError> {
+    let mut org_ids = org_ids.to_vec();
+    org_ids.sort_unstable();
+    org_ids.dedup();
+    for id in &org_ids {
+        AdminScope::Platform.find_org(conn, *id).await?;
+    }
+    if let Some(campaign) = campaign_id
+        && entity::campaigns::Entity::find_by_id(campaign)
+            .one(conn)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::field(
+            "campaign_id",
+            crate::error::FieldIssue::new("invalid"),
+        ));
+    }
+    Ok(org_ids)
+}
+
+/// The orgs an admin may see among each item's: those inside their scope.
+pub async fn visible_orgs(
+    conn: &impl ConnectionTrait,
+    scope: &AdminScope,
+    mut by_item: HashMap<i64, Vec<i64>>,
+) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
+    if scope.is_platform() {
+        return Ok(by_item);
+    }
+    let ids: Vec<i64> = by_item.values().flatten().copied().collect();
+    let covered: HashSet<i64> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|o| scope.covers(&o.path))
+        .map(|o| o.id)
+        .collect();
+    for ids in by_item.values_mut() {
+        ids.retain(|id| covered.contains(id));
+    }
+    Ok(by_item)
+}
+
+/// The items of `pairs` that reach an org inside `scope`: given to one, or to an org above it
+/// (whose subtree holds the scope's orgs).
+pub async fn reaching(
+    conn: &impl ConnectionTrait,
+    scope: &AdminScope,
+    pairs: Vec<(i64, i64)>,
+) -> Result<HashSet<i64>, ApiError> {
+    let AdminScope::Orgs(roots) = scope else {
+        return Ok(pairs.into_iter().map(|(item, _)| item).collect());
+    };
+    let paths: HashMap<i64, String> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(pairs.iter().map(|(_, org)| *org).collect::<HashSet<_>>()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.path))
+        .collect();
+    Ok(pairs
+        .into_iter()
+        .filter(|(_, org)| {
+            paths.get(org).is_some_and(|path| {
+                scope.covers(path) || roots.iter().any(|r| r.starts_with(path.as_str()))
+            })
+        })
+        .map(|(item, _)| item)
+        .collect())
 }
 
 /// "/1/7/42/" → ["/1/", "/1/7/", "/1/7/42/"]: an org and its ancestors, whose campaigns and

@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    exam_orgs, exam_questions, exams, members, org_members, orgs, questions,
-    quiz_attempt_questions, quiz_attempts,
+    exam_orgs, exam_questions, exams, members, org_members, questions, quiz_attempt_questions,
+    quiz_attempts,
 };
 use rand::seq::SliceRandom;
 use sea_orm::{
@@ -16,7 +16,9 @@ use serde_json::json;
 use validator::Validate;
 
 use crate::audit::service::{Change, record};
-use crate::auth::scope::{AdminScope, member_org_and_ancestors};
+use crate::auth::scope::{
+    AdminScope, audience, member_org_and_ancestors, orgs_by_item, reaching, visible_orgs,
+};
 use crate::db::{Db, Tx};
 use crate::error::{ApiError, FieldErrors, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
@@ -52,40 +54,22 @@ async fn org_ids_of(
     conn: &impl ConnectionTrait,
     exam_ids: Vec<i64>,
 ) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
-    let mut by_exam: HashMap<i64, Vec<i64>> = HashMap::new();
-    for row in exam_orgs::Entity::find()
-        .filter(exam_orgs::Column::ExamId.is_in(exam_ids))
-        .order_by_asc(exam_orgs::Column::OrgId)
-        .all(conn)
-        .await?
-    {
-        by_exam.entry(row.exam_id).or_default().push(row.org_id);
-    }
-    Ok(by_exam)
+    Ok(orgs_by_item(pairs(conn, Some(exam_ids)).await?))
 }
 
-/// The orgs an org admin may see among an exam's: those inside their scope.
-async fn visible_orgs(
+/// (exam, org) rows, of `exam_ids` or of every exam.
+async fn pairs(
     conn: &impl ConnectionTrait,
-    scope: &AdminScope,
-    mut by_exam: HashMap<i64, Vec<i64>>,
-) -> Result<HashMap<i64, Vec<i64>>, ApiError> {
-    if scope.is_platform() {
-        return Ok(by_exam);
+    exam_ids: Option<Vec<i64>>,
+) -> Result<Vec<(i64, i64)>, ApiError> {
+    let mut query = exam_orgs::Entity::find()
+        .select_only()
+        .column(exam_orgs::Column::ExamId)
+        .column(exam_orgs::Column::OrgId);
+    if let Some(ids) = exam_ids {
+        query = query.filter(exam_orgs::Column::ExamId.is_in(ids));
     }
-    let ids: Vec<i64> = by_exam.values().flatten().copied().collect();
-    let covered: HashSet<i64> = orgs::Entity::find()
-        .filter(orgs::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter(|o| scope.covers(&o.path))
-        .map(|o| o.id)
-        .collect();
-    for ids in by_exam.values_mut() {
-        ids.retain(|id| covered.contains(id));
-    }
-    Ok(by_exam)
+    Ok(query.into_tuple().all(conn).await?)
 }
 
 fn to_dto(exam: exams::Model, org_ids: Vec<i64>) -> Result<Exam, ApiError> {
@@ -190,20 +174,7 @@ async fn save(
     new: &NewExam,
     now: DateTime<Utc>,
 ) -> Result<(exams::Model, Vec<i64>), ApiError> {
-    let mut org_ids = new.org_ids.clone();
-    org_ids.sort_unstable();
-    org_ids.dedup();
-    for id in &org_ids {
-        AdminScope::Platform.find_org(tx, *id).await?;
-    }
-    if let Some(campaign) = new.campaign_id
-        && entity::campaigns::Entity::find_by_id(campaign)
-            .one(tx)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::field("campaign_id", FieldIssue::new("invalid")));
-    }
+    let org_ids = audience(tx, &new.org_ids, new.campaign_id).await?;
     if let Selection::Fixed(picks) = &new.selection {
         let ids: Vec<i64> = picks.iter().map(|p| p.question_id).collect();
         let found = questions::Entity::find()
@@ -385,25 +356,12 @@ pub async fn list(
     Ok(Page { items, next_cursor })
 }
 
-/// The exams reaching an org inside `scope`: one taking part, or one above it (whose subtree
-/// holds the scope's orgs).
-async fn in_scope(conn: &impl ConnectionTrait, scope: &AdminScope) -> Result<Vec<i64>, ApiError> {
-    let rows = exam_orgs::Entity::find()
-        .find_also_related(orgs::Entity)
-        .all(conn)
-        .await?;
-    let AdminScope::Orgs(paths) = scope else {
-        return Ok(rows.into_iter().map(|(r, _)| r.exam_id).collect());
-    };
-    Ok(rows
-        .into_iter()
-        .filter(|(_, org)| {
-            org.as_ref().is_some_and(|o| {
-                scope.covers(&o.path) || paths.iter().any(|p| p.starts_with(&o.path))
-            })
-        })
-        .map(|(r, _)| r.exam_id)
-        .collect())
+/// The exams reaching an org inside `scope`.
+async fn in_scope(
+    conn: &impl ConnectionTrait,
+    scope: &AdminScope,
+) -> Result<HashSet<i64>, ApiError> {
+    reaching(conn, scope, pairs(conn, None).await?).await
 }
 
 pub async fn get(

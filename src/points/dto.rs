@@ -72,6 +72,10 @@ pub struct PointRule {
     pub daily_cap: Option<i32>,
     /// Most points a member gets from the source per local week; null for no cap.
     pub weekly_cap: Option<i32>,
+    /// For a source paid by time (`reading_time`): seconds of study per unit; null for
+    /// sources paid per event.
+    #[schema(example = 120)]
+    pub unit_seconds: Option<i32>,
     /// When an admin last changed the rule; null if never.
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -92,6 +96,11 @@ pub struct UpdatePointRule {
     #[validate(range(min = 0, max = 100_000))]
     #[schema(minimum = 0, maximum = 100_000)]
     pub weekly_cap: Option<i32>,
+    /// For a source paid by time (`reading_time`): seconds of study per unit, 30 to 3,600;
+    /// absent keeps the current unit. Sources paid per event take none.
+    #[validate(range(min = 30, max = 3600))]
+    #[schema(minimum = 30, maximum = 3600)]
+    pub unit_seconds: Option<i32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

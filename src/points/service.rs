@@ -278,6 +278,7 @@ fn rule_dto(r: point_rules::Model) -> Option<PointRule> {
         points: r.points,
         daily_cap: r.daily_cap,
         weekly_cap: r.weekly_cap,
+        unit_seconds: r.unit_seconds,
         updated_at: r.updated_at.map(Into::into),
     })
 }
@@ -304,8 +305,13 @@ pub async fn update_rule(
             .one(tx.as_ref())
             .await?
             .ok_or(ApiError::NotFound)?;
-        let before = json!({"source": rule.source, "points": rule.points, "daily_cap": rule.daily_cap, "weekly_cap": rule.weekly_cap});
+        let before = json!({"source": rule.source, "points": rule.points, "daily_cap": rule.daily_cap, "weekly_cap": rule.weekly_cap, "unit_seconds": rule.unit_seconds});
+        if edit.unit_seconds.is_some() && rule.unit_seconds.is_none() {
+            return Err(ApiError::field("unit_seconds", FieldIssue::new("invalid")));
+        }
+        let unit = edit.unit_seconds.or(rule.unit_seconds);
         let mut row: point_rules::ActiveModel = rule.into();
+        row.unit_seconds = Set(unit);
         row.points = Set(edit.points);
         row.daily_cap = Set(edit.daily_cap);
         row.weekly_cap = Set(edit.weekly_cap);
@@ -322,7 +328,7 @@ pub async fn update_rule(
                 entity_id: 0,
                 scope_path: None,
                 before: Some(before),
-                after: Some(json!({"source": saved.source, "points": saved.points, "daily_cap": saved.daily_cap, "weekly_cap": saved.weekly_cap})),
+                after: Some(json!({"source": saved.source, "points": saved.points, "daily_cap": saved.daily_cap, "weekly_cap": saved.weekly_cap, "unit_seconds": saved.unit_seconds})),
             },
             now,
         )

@@ -116,6 +116,29 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         .await
         .unwrap();
     let exam = exam["id"].as_i64().unwrap();
+    let article_body = json!({
+        "title": "矩阵文章", "body": "<p>红船精神</p>", "category": "党史", "status": "published",
+    });
+    let series_body = json!({"title": "矩阵系列"});
+    let class_body = json!({
+        "title": "矩阵云课堂", "starts_at": app.clock_now().to_rfc3339(), "ends_at": (app.clock_now() + chrono::Duration::hours(1)).to_rfc3339(),
+        "org_ids": [a],
+    });
+    let mut ids = Vec::new();
+    for (path, body) in [
+        ("/api/v1/admin/articles", &article_body),
+        ("/api/v1/admin/series", &series_body),
+        ("/api/v1/admin/classes", &class_body),
+    ] {
+        let made: serde_json::Value = app
+            .post(path, body, Some(&root.access_token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(made["id"].as_i64().unwrap());
+    }
+    let (article, series, class) = (ids[0], ids[1], ids[2]);
     let flagged = flagged_checkin(&app, site, &target).await;
     let own_flagged = flagged_checkin(&app, site, &admin_a).await;
 
@@ -331,6 +354,119 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             M::DELETE,
             "/api/v1/admin/exams/{id}",
             format!("/api/v1/admin/exams/{exam}"),
+            None,
+            [401, 403, 403, 403, 403, 204],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/articles",
+            "/api/v1/admin/articles".into(),
+            Some(article_body.clone()),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/articles",
+            "/api/v1/admin/articles".into(),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/articles/{id}",
+            format!("/api/v1/admin/articles/{article}"),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::PUT,
+            "/api/v1/admin/articles/{id}",
+            format!("/api/v1/admin/articles/{article}"),
+            Some(article_body.clone()),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        // Articles are for everyone; their figures count the members in the caller's scope.
+        op(
+            M::GET,
+            "/api/v1/admin/articles/{id}/stats",
+            format!("/api/v1/admin/articles/{article}/stats"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/admin/articles/{id}",
+            format!("/api/v1/admin/articles/{article}"),
+            None,
+            [401, 403, 403, 403, 403, 204],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/series",
+            "/api/v1/admin/series".into(),
+            Some(series_body.clone()),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/series",
+            "/api/v1/admin/series".into(),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::PUT,
+            "/api/v1/admin/series/{id}",
+            format!("/api/v1/admin/series/{series}"),
+            Some(series_body.clone()),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/series/{id}/stats",
+            format!("/api/v1/admin/series/{series}/stats"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        op(
+            M::POST,
+            "/api/v1/admin/classes",
+            "/api/v1/admin/classes".into(),
+            Some(class_body.clone()),
+            [401, 403, 403, 403, 403, 201],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/classes",
+            "/api/v1/admin/classes".into(),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/classes/{id}",
+            format!("/api/v1/admin/classes/{class}"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/classes/{id}/attendance",
+            format!("/api/v1/admin/classes/{class}/attendance"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::PUT,
+            "/api/v1/admin/classes/{id}",
+            format!("/api/v1/admin/classes/{class}"),
+            Some(class_body.clone()),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::DELETE,
+            "/api/v1/admin/classes/{id}",
+            format!("/api/v1/admin/classes/{class}"),
             None,
             [401, 403, 403, 403, 403, 204],
         ),

@@ -114,5 +114,32 @@ async fn seed_demo_builds_a_tree_an_admin_can_manage_and_runs_only_once() {
         .await
         .unwrap();
     assert_eq!(near["items"][0]["name"], "中共番禺县工委旧址（松露小学）");
+    // A series to read a chapter a day, and a class for the whole committee.
+    let articles: Value = app
+        .get("/api/v1/articles", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let series = articles["items"][0]["series_id"].as_i64().unwrap();
+    let series: Value = app
+        .get(
+            &format!("/api/v1/series/{series}"),
+            Some(&member.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(series["article_count"], 3, "{series}");
+    assert_eq!(series["next_article_id"], series["chapters"][0]["id"]);
+    let classes: Value = app
+        .get("/api/v1/classes", Some(&member.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(classes["items"].as_array().unwrap().len(), 1, "{classes}");
+    assert!(said.contains("a series of 3 articles"), "{said}");
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
 }
