@@ -69,13 +69,14 @@ pub struct NewArticle {
     #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub summary: Option<String>,
-    /// Rich text as HTML. Stored sanitized: only tags the mini-program's `rich-text` renders,
+    /// Rich text as HTML, up to 50,000 characters (the request may be up to 1 MiB). Stored
+    /// sanitized: only tags the mini-program's `rich-text` renders,
     /// no scripts, styles or event handlers, only http(s) links and images.
-    #[validate(length(min = 1, max = 200000), custom(function = "not_blank"))]
+    #[validate(length(min = 1, max = 50000), custom(function = "not_blank"))]
     #[schema(
         example = "<p>1921 年……</p>",
         min_length = 1,
-        max_length = 200000,
+        max_length = 50000,
         pattern = "\\S"
     )]
     pub body: String,
@@ -104,7 +105,8 @@ pub struct NewArticle {
     #[validate(length(max = 128))]
     #[schema(max_length = 128)]
     pub source: Option<String>,
-    /// When members may first see it (scheduled publishing); default now.
+    /// When members may first see it (scheduled publishing); absent: now for a new article,
+    /// unchanged for an edited one.
     pub published_at: Option<DateTime<Utc>>,
     /// `draft` (unseen), `published` or `archived` (unseen, its reads kept).
     pub status: ArticleStatus,
@@ -304,9 +306,9 @@ pub struct ReadingCredit {
 /// Reading figures for an article or a series, among members in the admin's scope.
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ReadingFigures {
-    /// Reading sessions opened (a read).
+    /// Reads: sittings with counted time (a gap of over 5 minutes starts another).
     pub reads: u64,
-    /// Distinct members who opened it.
+    /// Distinct members with counted time on it.
     pub unique_readers: u64,
     /// Completions (at most one per member per local day).
     pub completions: u64,

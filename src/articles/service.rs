@@ -29,7 +29,7 @@ use super::dto::{
     MediaKind, MyReading, NewArticle, NewSeries, ReadingBeat, ReadingCredit, ReadingFigures,
     Series, SeriesStats, SeriesView,
 };
-use super::html::{default_min_read, sanitize};
+use super::html::{default_min_read, sanitize, text_chars};
 
 fn head(a: &articles::Model) -> ArticleHead {
     ArticleHead {
@@ -120,6 +120,10 @@ async fn save(
         }
     }
     let body = sanitize(&new.body);
+    // Markup that sanitizes to nothing (only a script, say) is no article.
+    if text_chars(&body) == 0 && !body.contains("<img") {
+        return Err(ApiError::field("body", FieldIssue::new("blank")));
+    }
     let min_read = new
         .min_read_seconds
         .unwrap_or_else(|| default_min_read(&body, new.media_seconds));
@@ -132,7 +136,12 @@ async fn save(
     row.series_position = Set(new.series_position);
     row.author = Set(new.author);
     row.source = Set(new.source);
-    row.published_at = Set(new.published_at.unwrap_or(now).into());
+    // Without a publish time a new article is published now; an edited one keeps its own.
+    match new.published_at {
+        Some(at) => row.published_at = Set(at.into()),
+        None if row.id.is_not_set() => row.published_at = Set(now.into()),
+        None => {}
+    }
     row.status = Set(new.status.as_str().to_owned());
     row.min_read_seconds = Set(min_read);
     row.media_url = Set(new.media_url);
@@ -339,6 +348,11 @@ pub async fn list(
 ) -> Result<Page<ArticleCard>, ApiError> {
     let mut query = articles::Entity::find().filter(visible(now));
     if let Some(category) = &filter.category {
+        let length = category.chars().count();
+        if !(1..=64).contains(&length) {
+            let issue = FieldIssue::new("length").with("min", 1).with("max", 64);
+            return Err(ApiError::field("category", issue));
+        }
         query = query.filter(articles::Column::Category.eq(category.as_str()));
     }
     query = match filter.series_id {
@@ -629,6 +643,7 @@ async fn figures(
         .column(study_sessions::Column::ItemId)
         .column_as(Expr::cust("COUNT(*)"), "reads")
         .column_as(Expr::cust("COUNT(DISTINCT member_id)"), "readers")
+        .filter(study_sessions::Column::CreditedSeconds.gt(0))
         .filter(study_sessions::Column::ItemKind.eq(Item::Article(0).kind()))
         .filter(study_sessions::Column::ItemId.is_in(ids.to_vec()))
         .filter(scope.member_filter(study_sessions::Column::MemberId))
@@ -679,6 +694,7 @@ async fn figures(
     let readers: Option<i64> = study_sessions::Entity::find()
         .select_only()
         .column_as(Expr::cust("COUNT(DISTINCT member_id)"), "n")
+        .filter(study_sessions::Column::CreditedSeconds.gt(0))
         .filter(study_sessions::Column::ItemKind.eq(Item::Article(0).kind()))
         .filter(study_sessions::Column::ItemId.is_in(ids.to_vec()))
         .filter(scope.member_filter(study_sessions::Column::MemberId))
@@ -704,8 +720,14 @@ pub async fn article_stats(
     conn: &impl ConnectionTrait,
     scope: &AdminScope,
     id: i64,
+    now: DateTime<Utc>,
 ) -> Result<ArticleStats, ApiError> {
-    let article = find(conn, id).await?;
+    // Org admins see what members see: drafts and scheduled articles are the platform's.
+    let article = if scope.is_platform() {
+        find(conn, id).await?
+    } else {
+        find_visible(conn, id, now).await?
+    };
     let (_, figures) = figures(conn, scope, &[id]).await?;
     Ok(ArticleStats {
         article_id: id,
@@ -719,11 +741,16 @@ pub async fn series_stats(
     conn: &impl ConnectionTrait,
     scope: &AdminScope,
     id: i64,
+    now: DateTime<Utc>,
 ) -> Result<SeriesStats, ApiError> {
     find_series(conn, id).await?;
-    let chapters = articles::Entity::find()
+    let mut chapters = articles::Entity::find()
         .filter(articles::Column::SeriesId.eq(id))
-        .filter(articles::Column::DeletedAt.is_null())
+        .filter(articles::Column::DeletedAt.is_null());
+    if !scope.is_platform() {
+        chapters = chapters.filter(visible(now));
+    }
+    let chapters = chapters
         .order_by_asc(articles::Column::SeriesPosition)
         .all(conn)
         .await?;

@@ -151,7 +151,7 @@ pub struct Attendee {
     pub real_name: Option<String>,
     /// A mobile member (流动党员).
     pub is_mobile_member: bool,
-    /// Their org when they joined the class; null when in none.
+    /// Their org when they joined the class; null when in none or outside my scope.
     pub org_id: Option<i64>,
     /// That org's name.
     pub org_name: Option<String>,
@@ -176,7 +176,8 @@ pub struct ClassAttendance {
     pub attendees: u64,
     /// Credited seconds in all.
     pub counted_seconds: i64,
-    /// The most members attending at one instant (the "1,120 studied online at once" figure).
+    /// The most members attending at one instant (the "1,120 studied online at once" figure),
+    /// from their sittings with credited time.
     pub peak_concurrent: u64,
     /// The first instant the peak was reached; null when nobody attended.
     pub peak_at: Option<DateTime<Utc>>,

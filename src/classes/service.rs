@@ -481,6 +481,7 @@ pub async fn attendance(
             .select_only()
             .column(study_sessions::Column::StartedAt)
             .column(study_sessions::Column::LastBeatAt)
+            .filter(study_sessions::Column::CreditedSeconds.gt(0))
             .filter(study_sessions::Column::ItemKind.eq(Item::Class(id).kind()))
             .filter(study_sessions::Column::ItemId.eq(id))
             .filter(scope.member_filter(study_sessions::Column::MemberId))
@@ -511,11 +512,13 @@ pub async fn attendance(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
+    // The org a member attended from, when the admin's scope covers it (they may have moved).
     let org_names: HashMap<i64, String> = orgs::Entity::find()
         .filter(orgs::Column::Id.is_in(rows.iter().filter_map(|a| a.org_id).collect::<Vec<_>>()))
         .all(conn)
         .await?
         .into_iter()
+        .filter(|o| scope.covers(&o.path))
         .map(|o| (o.id, o.name))
         .collect();
     let items = rows
@@ -527,7 +530,7 @@ pub async fn attendance(
                 nickname: who.and_then(|m| m.nickname.clone()),
                 real_name: who.and_then(|m| m.real_name.clone()),
                 is_mobile_member: who.is_some_and(|m| m.is_mobile_member),
-                org_id: a.org_id,
+                org_id: a.org_id.filter(|o| org_names.contains_key(o)),
                 org_name: a.org_id.and_then(|o| org_names.get(&o).cloned()),
                 counted_seconds: a.credited_seconds,
                 minutes: a.credited_seconds / 60,

@@ -17,12 +17,14 @@ const DEFAULT_LIMIT: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct JsonLimit(pub usize);
 
-pub struct ValidJson<T> {
+/// `LIMIT`, when set, raises the body limit for one operation (an article's rich text) above
+/// the app-wide one.
+pub struct ValidJson<T, const LIMIT: usize = 0> {
     value: T,
     fingerprint: String,
 }
 
-impl<T> ValidJson<T> {
+impl<T, const LIMIT: usize> ValidJson<T, LIMIT> {
     pub fn into_inner(self) -> T {
         self.value
     }
@@ -34,19 +36,24 @@ impl<T> ValidJson<T> {
     }
 }
 
-impl<T> Deref for ValidJson<T> {
+impl<T, const LIMIT: usize> Deref for ValidJson<T, LIMIT> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.value
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+impl<T: DeserializeOwned + Validate + 'static, const LIMIT: usize> FromRequest
+    for ValidJson<T, LIMIT>
+{
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<JsonLimit>().map_or(DEFAULT_LIMIT, |l| l.0);
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map_or(DEFAULT_LIMIT, |l| l.0)
+            .max(LIMIT);
         let is_json = matches!(req.mime_type(), Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
         let declared = req
             .headers()

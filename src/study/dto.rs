@@ -34,7 +34,8 @@ pub struct Streak {
     pub longest: i32,
     /// Today already counts.
     pub today_done: bool,
-    /// Make-up cards held (at most 3; one earned for each 7 consecutive days).
+    /// Make-up cards held (at most 3; one earned for each 7 consecutive days studied, none
+    /// of them filled by a card).
     pub makeup_cards: i32,
 }
 

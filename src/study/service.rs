@@ -87,6 +87,11 @@ pub async fn beat(
         .order_by_desc(study_sessions::Column::Id)
         .one(tx)
         .await?;
+    // `now` was read before the lock: a later heartbeat may have gone first. Time never runs
+    // back for a member's clock, session or day.
+    let now = session
+        .as_ref()
+        .map_or(now, |s| Ord::max(now, s.last_beat_at.into()));
     let got = credit(Beat {
         previous: session.as_ref().map(|s| s.last_beat_at.into()),
         credited_until: clock.as_ref().map(|c| c.credited_until.into()),
@@ -120,7 +125,9 @@ pub async fn beat(
         }
     };
 
-    let day = local_date(now, tz);
+    let day = clock.as_ref().map_or(local_date(now, tz), |c| {
+        Ord::max(c.day, local_date(now, tz))
+    });
     let until = if got.credited_until == DateTime::<Utc>::MIN_UTC {
         now
     } else {
@@ -192,13 +199,15 @@ async fn pay_time(
         now,
     )
     .await?;
+    if paid.replayed {
+        return Ok((0, false));
+    }
     Ok((paid.points, paid.capped))
 }
 
 /// Counts `day` for the member's streak, unless it already counts: true when it is new.
 /// The run lengths of the days after it (a make-up filling a gap) grow with it; a real day
-/// completing a multiple of 7 earns a make-up card while fewer than 3 are held; the streak
-/// badges are checked.
+/// may earn a make-up card (`earn_card`); the streak badges are checked.
 pub async fn count_day(
     tx: &DatabaseTransaction,
     member_id: i64,
@@ -254,21 +263,54 @@ pub async fn count_day(
         longest = run + after.iter().filter(|d| d.local_date <= end).count() as i32;
     }
 
-    if via != Via::Makeup && run % CARD_EVERY == 0 && held(tx, member_id).await? < MAX_CARDS {
-        insert_unless_duplicate(
-            tx,
-            makeup_cards::ActiveModel {
-                member_id: Set(member_id),
-                earned_on: Set(day),
-                spent_for: Set(None),
-                spent_at: Set(None),
-                ..Default::default()
-            },
-        )
-        .await?;
+    if via != Via::Makeup {
+        earn_card(tx, member_id, day, run).await?;
+    }
+    // Days whose run a make-up just lengthened may complete 7 real days now.
+    for next in after.iter().filter(|d| d.local_date <= end) {
+        let lifted = next.run + run;
+        if next.via != Via::Makeup.as_str() {
+            earn_card(tx, member_id, next.local_date, lifted).await?;
+        }
     }
     after_streak(tx, member_id, longest as u32, now).await?;
     Ok(true)
+}
+
+/// Earns a make-up card on a real `day` whose `run` is a multiple of 7 when the 7 days ending
+/// on it were all studied, none filled by a card (so cards cannot keep a streak alive by
+/// themselves), while fewer than 3 are held. One card per day at most (a unique key).
+async fn earn_card(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    day: NaiveDate,
+    run: i32,
+) -> Result<(), ApiError> {
+    if run % CARD_EVERY != 0 || held(tx, member_id).await? >= MAX_CARDS {
+        return Ok(());
+    }
+    let first = day - Days::new(CARD_EVERY as u64 - 1);
+    let filled = streak_days::Entity::find()
+        .filter(streak_days::Column::MemberId.eq(member_id))
+        .filter(streak_days::Column::LocalDate.between(first, day))
+        .filter(streak_days::Column::Via.eq(Via::Makeup.as_str()))
+        .count(tx)
+        .await?;
+    if filled > 0 {
+        return Ok(());
+    }
+    insert_unless_duplicate(
+        tx,
+        makeup_cards::ActiveModel {
+            member_id: Set(member_id),
+            earned_on: Set(day),
+            spent_for: Set(None),
+            spent_at: Set(None),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 async fn held(conn: &impl ConnectionTrait, member_id: i64) -> Result<u64, ApiError> {

@@ -48,6 +48,7 @@ async fn attendance_and_the_peak_follow_a_hand_built_schedule_of_heartbeats() {
     let b = app.member_in(&root, "o-class-b", tree.branch_a).await;
     let c = app.member_in(&root, "o-class-c", tree.branch_b).await;
     let d = app.member_in(&root, "o-class-d", tree.branch_a).await;
+    let e = app.member_in(&root, "o-class-e", tree.branch_b).await;
     app.org_admin_of(&root, "o-class-admin", tree.org_a).await;
     let outsider = app.dev_login("o-class-outsider").await;
 
@@ -66,15 +67,25 @@ async fn attendance_and_the_peak_follow_a_hand_built_schedule_of_heartbeats() {
         "not given to an outsider's org"
     );
 
-    // Minutes after the start at which each member sends a heartbeat (claiming 60 s).
-    let schedule: [(&Session, std::ops::RangeInclusive<i64>); 4] =
-        [(&a, 0..=30), (&b, 10..=20), (&c, 15..=40), (&d, 35..=36)];
-    let mut last: Vec<Value> = vec![Value::Null; 4];
+    // Minutes after the start at which each member sends a heartbeat, and the seconds each
+    // claims after the first: E keeps the page open claiming nothing.
+    let schedule: [(&Session, std::ops::RangeInclusive<i64>, i32); 5] = [
+        (&a, 0..=30, 60),
+        (&b, 10..=20, 60),
+        (&c, 15..=40, 60),
+        (&d, 35..=36, 60),
+        (&e, 15..=16, 0),
+    ];
+    let mut last: Vec<Value> = vec![Value::Null; 5];
     for minute in 0..=40 {
         app.clock.set(t0 + Duration::minutes(minute));
-        for (i, (who, minutes)) in schedule.iter().enumerate() {
+        for (i, (who, minutes, claims)) in schedule.iter().enumerate() {
             if minutes.contains(&minute) {
-                let claim = if minute == *minutes.start() { 0 } else { 60 };
+                let claim = if minute == *minutes.start() {
+                    0
+                } else {
+                    *claims
+                };
                 let (status, credit) = attend(&app, who, id, claim).await;
                 assert_eq!(status, StatusCode::OK, "{credit}");
                 last[i] = credit;
@@ -85,12 +96,12 @@ async fn attendance_and_the_peak_follow_a_hand_built_schedule_of_heartbeats() {
         .iter()
         .map(|c| c["counted_seconds"].as_i64().unwrap())
         .collect();
-    assert_eq!(seconds, [1800, 600, 1500, 60]);
+    assert_eq!(seconds, [1800, 600, 1500, 60, 0]);
     let attended: Vec<bool> = last
         .iter()
         .map(|c| c["attended"].as_bool().unwrap())
         .collect();
-    assert_eq!(attended, [true, true, true, false]);
+    assert_eq!(attended, [true, true, true, false, false]);
     assert_eq!(last[0]["today_done"], true, "attending counts the day");
     assert_eq!(last[3]["today_done"], false);
 
@@ -112,7 +123,7 @@ async fn attendance_and_the_peak_follow_a_hand_built_schedule_of_heartbeats() {
         .json(app.get(&url, Some(&root.access_token)).await)
         .await;
     assert_eq!(status, StatusCode::OK, "{all}");
-    assert_eq!(all["participants"], 4, "{all}");
+    assert_eq!(all["participants"], 5, "{all}");
     assert_eq!(all["attendees"], 3);
     assert_eq!(all["counted_seconds"], 1800 + 600 + 1500 + 60);
     assert_eq!(
@@ -142,6 +153,30 @@ async fn attendance_and_the_peak_follow_a_hand_built_schedule_of_heartbeats() {
         .map(|i| i["member_id"].as_i64().unwrap())
         .collect();
     assert!(!ids.contains(&c.member_id), "{scoped}");
+
+    // C moves into 企业 A: its admin now sees C, but not the org C attended from.
+    let root = app.root_again().await;
+    let res = app
+        .patch(
+            &format!("/api/v1/admin/members/{}", c.member_id),
+            &json!({"org_id": tree.branch_a}),
+            Some(&root.access_token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, moved) = app
+        .json(app.get(&url, Some(&admin_a.access_token)).await)
+        .await;
+    let seen = moved["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["member_id"] == c.member_id)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(seen["counted_seconds"], 1500, "{moved}");
+    assert_eq!(seen["org_id"], Value::Null, "{moved}");
+    assert_eq!(seen["org_name"], Value::Null);
 
     app.clock.set(t0 + Duration::hours(2));
     let a = app.dev_login("o-class-a").await;

@@ -210,6 +210,9 @@ async fn an_article_completes_once_a_day_and_re_reading_pays_nothing_more() {
     let streak = streak(&app, &reader).await;
     assert_eq!(streak["current"], 2, "{streak}");
 
+    // Opening it without reading is no read.
+    let opener = app.dev_login("o-opener").await;
+    beat(&app, &opener, &article, 0).await;
     let (_, stats) = app
         .json(
             app.get(
@@ -410,23 +413,33 @@ async fn a_makeup_card_fills_a_missed_day_of_the_last_week_and_pays_nothing() {
     assert_eq!(cards["items"][0]["earned_on"], "2026-06-07", "{cards}");
     assert_eq!(cards["items"][0]["spent_for"], "2026-06-08");
 
-    // 10 June missed too; no card left for it. More than 7 days back is refused.
-    app.clock.set(shanghai(2026, 6, 11, 9, 0, 0));
+    // Reading on to the 14th makes a run of 14, but the week ending then holds the filled
+    // day: no card (cards cannot keep a streak alive by themselves).
+    for d in 10..=14 {
+        read_on(&app, openid, &article, (2026, 6, d)).await;
+    }
+    // The 15th missed; on the 16th no card is left for it.
+    app.clock.set(shanghai(2026, 6, 16, 9, 0, 0));
     let who = app.dev_login(openid).await;
+    let held = streak(&app, &who).await;
+    assert_eq!(held["current"], 0, "{held}");
+    assert_eq!(held["longest"], 14);
+    assert_eq!(held["makeup_cards"], 0, "{held}");
     assert_error(
-        makeup(&app, &who, "2026-06-10").await,
+        makeup(&app, &who, "2026-06-15").await,
         StatusCode::CONFLICT,
         "reading.no_makeup_card",
     )
     .await;
     assert_error(
-        makeup(&app, &who, "2026-06-05").await,
+        makeup(&app, &who, "2026-06-12").await,
         StatusCode::CONFLICT,
         "reading.day_counted",
     )
     .await;
+    // More than 7 days back is refused.
     assert_error(
-        makeup(&app, &who, "2026-06-03").await,
+        makeup(&app, &who, "2026-06-08").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     )
@@ -435,7 +448,7 @@ async fn a_makeup_card_fills_a_missed_day_of_the_last_week_and_pays_nothing() {
     // A member who joined today cannot fill yesterday.
     let newcomer = app.dev_login("o-newcomer").await;
     assert_error(
-        makeup(&app, &newcomer, "2026-06-10").await,
+        makeup(&app, &newcomer, "2026-06-15").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     )
@@ -590,4 +603,159 @@ async fn articles_are_sanitized_scheduled_and_ordered_in_their_series() {
     assert_eq!(stats["figures"]["unique_readers"], 1, "{stats}");
     assert_eq!(stats["figures"]["completions"], 1);
     assert_eq!(stats["chapters"].as_array().unwrap().len(), 3);
+
+    // Org admins see the figures of what members see; drafts and scheduled ones stay hidden.
+    let tree = app.tree(&root).await;
+    let admin = app.org_admin_of(&root, "o-reading-admin", tree.org_a).await;
+    let (_, scoped) = app
+        .json(
+            app.get(
+                &format!("/api/v1/admin/series/{}/stats", series["id"]),
+                Some(&admin.access_token),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(scoped["chapters"].as_array().unwrap().len(), 2, "{scoped}");
+    assert_eq!(
+        scoped["figures"]["unique_readers"], 0,
+        "the reader is in no org of theirs"
+    );
+    let scheduled = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["series_position"] == 3)
+        .unwrap()
+        .clone();
+    let draft = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["status"] == "draft")
+        .unwrap()
+        .clone();
+    for hidden in [&scheduled, &draft] {
+        let res = app
+            .get(
+                &format!("/api/v1/admin/articles/{}/stats", hidden["id"]),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    }
+
+    // Editing the scheduled chapter without a publish time keeps its schedule.
+    let edit = json!({
+        "title": "第三章", "body": "<p>三</p>", "category": "党史", "status": "published",
+        "series_id": series["id"], "series_position": 3,
+    });
+    let (status, edited) = app
+        .json(
+            app.put(
+                &format!("/api/v1/admin/articles/{}", scheduled["id"]),
+                &edit,
+                Some(&root.access_token),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["published_at"], scheduled["published_at"]);
+
+    // A body that is nothing once sanitized is refused.
+    let empty = json!({"title": "x", "body": "<script>alert(1)</script>", "category": "党史", "status": "published"});
+    let res = app
+        .post("/api/v1/admin/articles", &empty, Some(&root.access_token))
+        .await;
+    let err = assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(err["details"]["fields"]["body"].is_array(), "{err}");
+    let res = app
+        .get("/api/v1/articles?category=", Some(&reader.access_token))
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn study_time_pays_per_its_rule_unit_up_to_the_daily_cap() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let rule = json!({"points": 1, "daily_cap": 2, "weekly_cap": null, "unit_seconds": 60});
+    let (status, saved) = app
+        .json(
+            app.put(
+                "/api/v1/admin/point-rules/reading_time",
+                &rule,
+                Some(&root.access_token),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["unit_seconds"], 60);
+    // A rule paid per event takes no unit.
+    let res = app
+        .put(
+            "/api/v1/admin/point-rules/checkin",
+            &rule,
+            Some(&root.access_token),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    let long = article(&app, &root, 3600, json!({})).await;
+    let reader = app.dev_login("o-time").await;
+    beat(&app, &reader, &long, 0).await;
+    let mut paid = Vec::new();
+    for _ in 0..3 {
+        app.clock.advance(Duration::seconds(60));
+        let credit = beat(&app, &reader, &long, 60).await;
+        paid.push((
+            credit["points_awarded"].clone(),
+            credit["points_capped"].clone(),
+        ));
+    }
+    assert_eq!(
+        paid,
+        [
+            (json!(1), json!(false)),
+            (json!(1), json!(false)),
+            (json!(0), json!(true)),
+        ]
+    );
+    assert_eq!(app.total_points(&reader).await, 2);
+
+    // A longer unit mid-day: the unit reached next was paid already, and says so.
+    let rule = json!({"points": 1, "daily_cap": null, "weekly_cap": null, "unit_seconds": 120});
+    let root = app.root_again().await;
+    let res = app
+        .put(
+            "/api/v1/admin/point-rules/reading_time",
+            &rule,
+            Some(&root.access_token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.clock.advance(Duration::seconds(60));
+    let credit = beat(&app, &reader, &long, 60).await;
+    assert_eq!(credit["counted_seconds"], 240, "{credit}");
+    assert_eq!(credit["points_awarded"], 0, "unit 2 paid before: {credit}");
+    assert_eq!(app.total_points(&reader).await, 2);
+}
+
+#[tokio::test]
+async fn a_heartbeat_that_waited_for_a_later_one_does_not_turn_the_day_back() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let article = article(&app, &root, 600, json!({})).await;
+    app.clock.set(shanghai(2026, 6, 10, 23, 59, 0));
+    let reader = app.dev_login("o-late-beat").await;
+    beat(&app, &reader, &article, 0).await;
+    app.clock.set(shanghai(2026, 6, 11, 0, 0, 30));
+    let after = beat(&app, &reader, &article, 30).await;
+    assert_eq!(after["counted_seconds"], 30, "on the 11th: {after}");
+    // A heartbeat stamped 23:59:59 that reached the database after the one above.
+    app.clock.set(shanghai(2026, 6, 10, 23, 59, 59));
+    let stale = beat(&app, &reader, &article, 30).await;
+    assert_eq!(stale["counted_seconds"], 35, "still the 11th: {stale}");
 }
