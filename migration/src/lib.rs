@@ -19,6 +19,7 @@ mod m20261202_000013_idempotency_sweep;
 mod m20261203_000014_quiz;
 mod m20261203_000015_exam_reserve;
 mod m20261204_000016_reading;
+mod m20261204_000017_article_body_mediumtext;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_quiz::Migration),
             Box::new(m20261203_000015_exam_reserve::Migration),
             Box::new(m20261204_000016_reading::Migration),
+            Box::new(m20261204_000017_article_body_mediumtext::Migration),
         ]
     }
 }

@@ -8,8 +8,10 @@ use chrono_tz::Tz;
 use entity::{article_reads, article_series, articles, study_sessions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::{self, Set},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -121,7 +123,7 @@ async fn save(
     }
     let body = sanitize(&new.body);
     // Markup that sanitizes to nothing (only a script, say) is no article.
-    if text_chars(&body) == 0 && !body.contains("<img") {
+    if text_chars(&body) == 0 && !body.contains("<img src=") {
         return Err(ApiError::field("body", FieldIssue::new("blank")));
     }
     let min_read = new
@@ -136,10 +138,15 @@ async fn save(
     row.series_position = Set(new.series_position);
     row.author = Set(new.author);
     row.source = Set(new.source);
-    // Without a publish time a new article is published now; an edited one keeps its own.
+    // Without a publish time an article is published now, unless it was published already
+    // (an edit keeps its place) or is scheduled.
+    let was_published =
+        matches!(&row.status, ActiveValue::Unchanged(s) if s == ArticleStatus::Published.as_str());
+    let scheduled =
+        matches!(&row.published_at, ActiveValue::Unchanged(at) if DateTime::<Utc>::from(*at) > now);
     match new.published_at {
         Some(at) => row.published_at = Set(at.into()),
-        None if row.id.is_not_set() => row.published_at = Set(now.into()),
+        None if !was_published && !scheduled => row.published_at = Set(now.into()),
         None => {}
     }
     row.status = Set(new.status.as_str().to_owned());
@@ -284,6 +291,13 @@ fn visible(now: DateTime<Utc>) -> Condition {
         .add(articles::Column::PublishedAt.lte(entity::time::UtcTime::from(now)))
 }
 
+/// Published or archived since, from its publish time on: what members have been able to read.
+fn been_published(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(articles::Column::Status.ne(ArticleStatus::Draft.as_str()))
+        .add(articles::Column::PublishedAt.lte(entity::time::UtcTime::from(now)))
+}
+
 async fn find_visible(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -411,7 +425,7 @@ pub async fn read(
     db.write(|tx| async move {
         let article = find_visible(tx.as_ref(), id, now).await?;
         let credited = study::beat(&tx, member_id, Item::Article(id), claimed, now, tz).await?;
-        let day = credited.day;
+        let (day, now) = (credited.day, credited.at);
         let today = article_reads::Entity::find_by_id((member_id, id, day))
             .one(tx.as_ref())
             .await?;
@@ -722,12 +736,13 @@ pub async fn article_stats(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<ArticleStats, ApiError> {
-    // Org admins see what members see: drafts and scheduled articles are the platform's.
-    let article = if scope.is_platform() {
-        find(conn, id).await?
-    } else {
-        find_visible(conn, id, now).await?
-    };
+    // Org admins see the figures of what members have seen: not drafts nor scheduled ones.
+    let mut article =
+        articles::Entity::find_by_id(id).filter(articles::Column::DeletedAt.is_null());
+    if !scope.is_platform() {
+        article = article.filter(been_published(now));
+    }
+    let article = article.one(conn).await?.ok_or(ApiError::NotFound)?;
     let (_, figures) = figures(conn, scope, &[id]).await?;
     Ok(ArticleStats {
         article_id: id,
@@ -748,7 +763,7 @@ pub async fn series_stats(
         .filter(articles::Column::SeriesId.eq(id))
         .filter(articles::Column::DeletedAt.is_null());
     if !scope.is_platform() {
-        chapters = chapters.filter(visible(now));
+        chapters = chapters.filter(been_published(now));
     }
     let chapters = chapters
         .order_by_asc(articles::Column::SeriesPosition)

@@ -403,6 +403,7 @@ pub async fn attend(
             return Err(ApiError::ClassNotLive);
         }
         let credited = study::beat(&tx, member_id, Item::Class(id), claimed, now, tz).await?;
+        let now = credited.at;
         // The member's row lock (taken by `beat`) orders this read-then-write.
         let before = class_attendance::Entity::find_by_id((id, member_id))
             .one(tx.as_ref())

@@ -60,6 +60,9 @@ pub struct Credited {
     pub seconds: i32,
     /// The local day they count on.
     pub day: NaiveDate,
+    /// The instant the heartbeat counts at: the request's, or the member's latest heartbeat
+    /// on the item when that one got the lock first. Callers stamp what follows with it.
+    pub at: DateTime<Utc>,
     /// The session the heartbeat belongs to.
     pub session_id: i64,
     /// `reading_time` points paid by this heartbeat.
@@ -154,6 +157,7 @@ pub async fn beat(
     Ok(Credited {
         seconds: got.seconds,
         day,
+        at: now,
         session_id,
         points,
         capped,
@@ -263,40 +267,37 @@ pub async fn count_day(
         longest = run + after.iter().filter(|d| d.local_date <= end).count() as i32;
     }
 
+    // A make-up filling a gap leaves every later day's count of real days (back to the gap,
+    // now back to the filled day) as it was: only a real day can earn a card.
     if via != Via::Makeup {
         earn_card(tx, member_id, day, run).await?;
-    }
-    // Days whose run a make-up just lengthened may complete 7 real days now.
-    for next in after.iter().filter(|d| d.local_date <= end) {
-        let lifted = next.run + run;
-        if next.via != Via::Makeup.as_str() {
-            earn_card(tx, member_id, next.local_date, lifted).await?;
-        }
     }
     after_streak(tx, member_id, longest as u32, now).await?;
     Ok(true)
 }
 
-/// Earns a make-up card on a real `day` whose `run` is a multiple of 7 when the 7 days ending
-/// on it were all studied, none filled by a card (so cards cannot keep a streak alive by
-/// themselves), while fewer than 3 are held. One card per day at most (a unique key).
+/// Earns a make-up card on a real `day` that completes a multiple of 7 real days in a row
+/// (counted back to the latest filled day or gap, so cards never earn cards), while fewer than
+/// 3 are held. One card per day at most (a unique key).
 async fn earn_card(
     tx: &DatabaseTransaction,
     member_id: i64,
     day: NaiveDate,
     run: i32,
 ) -> Result<(), ApiError> {
-    if run % CARD_EVERY != 0 || held(tx, member_id).await? >= MAX_CARDS {
-        return Ok(());
-    }
-    let first = day - Days::new(CARD_EVERY as u64 - 1);
-    let filled = streak_days::Entity::find()
+    let first = day - Days::new(u64::try_from(run - 1).unwrap_or(0));
+    let filled: Option<NaiveDate> = streak_days::Entity::find()
+        .select_only()
+        .column_as(streak_days::Column::LocalDate.max(), "filled")
         .filter(streak_days::Column::MemberId.eq(member_id))
         .filter(streak_days::Column::LocalDate.between(first, day))
         .filter(streak_days::Column::Via.eq(Via::Makeup.as_str()))
-        .count(tx)
-        .await?;
-    if filled > 0 {
+        .into_tuple()
+        .one(tx)
+        .await?
+        .flatten();
+    let real = filled.map_or(i64::from(run), |f| (day - f).num_days());
+    if real == 0 || real % i64::from(CARD_EVERY) != 0 || held(tx, member_id).await? >= MAX_CARDS {
         return Ok(());
     }
     insert_unless_duplicate(

@@ -413,33 +413,44 @@ async fn a_makeup_card_fills_a_missed_day_of_the_last_week_and_pays_nothing() {
     assert_eq!(cards["items"][0]["earned_on"], "2026-06-07", "{cards}");
     assert_eq!(cards["items"][0]["spent_for"], "2026-06-08");
 
-    // Reading on to the 14th makes a run of 14, but the week ending then holds the filled
-    // day: no card (cards cannot keep a streak alive by themselves).
+    // The filled day earns nothing: the next card takes 7 real days after it (the 15th), not a
+    // run of 14.
     for d in 10..=14 {
-        read_on(&app, openid, &article, (2026, 6, d)).await;
+        let who = read_on(&app, openid, &article, (2026, 6, d)).await;
+        assert_eq!(streak(&app, &who).await["makeup_cards"], 0, "day {d}");
     }
-    // The 15th missed; on the 16th no card is left for it.
-    app.clock.set(shanghai(2026, 6, 16, 9, 0, 0));
+    let who = read_on(&app, openid, &article, (2026, 6, 15)).await;
+    let fifteen = streak(&app, &who).await;
+    assert_eq!(fifteen["current"], 15, "{fifteen}");
+    assert_eq!(fifteen["makeup_cards"], 1, "{fifteen}");
+
+    // The 16th missed and filled on the 17th; the 18th missed, and no card is left for it.
+    app.clock.set(shanghai(2026, 6, 17, 9, 0, 0));
+    let who = app.dev_login(openid).await;
+    let (status, body) = app.json(makeup(&app, &who, "2026-06-16").await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    read_on(&app, openid, &article, (2026, 6, 17)).await;
+    app.clock.set(shanghai(2026, 6, 19, 9, 0, 0));
     let who = app.dev_login(openid).await;
     let held = streak(&app, &who).await;
     assert_eq!(held["current"], 0, "{held}");
-    assert_eq!(held["longest"], 14);
+    assert_eq!(held["longest"], 17);
     assert_eq!(held["makeup_cards"], 0, "{held}");
     assert_error(
-        makeup(&app, &who, "2026-06-15").await,
+        makeup(&app, &who, "2026-06-18").await,
         StatusCode::CONFLICT,
         "reading.no_makeup_card",
     )
     .await;
     assert_error(
-        makeup(&app, &who, "2026-06-12").await,
+        makeup(&app, &who, "2026-06-14").await,
         StatusCode::CONFLICT,
         "reading.day_counted",
     )
     .await;
     // More than 7 days back is refused.
     assert_error(
-        makeup(&app, &who, "2026-06-08").await,
+        makeup(&app, &who, "2026-06-11").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     )
@@ -448,7 +459,7 @@ async fn a_makeup_card_fills_a_missed_day_of_the_last_week_and_pays_nothing() {
     // A member who joined today cannot fill yesterday.
     let newcomer = app.dev_login("o-newcomer").await;
     assert_error(
-        makeup(&app, &newcomer, "2026-06-15").await,
+        makeup(&app, &newcomer, "2026-06-18").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     )
@@ -758,4 +769,52 @@ async fn a_heartbeat_that_waited_for_a_later_one_does_not_turn_the_day_back() {
     app.clock.set(shanghai(2026, 6, 10, 23, 59, 59));
     let stale = beat(&app, &reader, &article, 30).await;
     assert_eq!(stale["counted_seconds"], 35, "still the 11th: {stale}");
+}
+
+#[tokio::test]
+async fn a_long_body_fits_a_draft_published_later_moves_to_now_and_archived_figures_stay() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    // 30,000 characters of Chinese: about 90 KB, past the usual 64 KiB request limit.
+    let long = format!("<p>{}</p>", "党".repeat(30_000));
+    let draft = article(
+        &app,
+        &root,
+        30,
+        json!({"status": "draft", "body": long, "min_read_seconds": null}),
+    )
+    .await;
+    assert_eq!(draft["body"], long, "stored whole");
+    assert_eq!(draft["min_read_seconds"], 1800);
+
+    app.clock.advance(Duration::days(3));
+    let root = app.root_again().await;
+    let edit = json!({"title": "红船精神", "body": "<p>南湖</p>", "category": "党史", "status": "published"});
+    let url = format!("/api/v1/admin/articles/{}", draft["id"]);
+    let (status, published) = app
+        .json(app.put(&url, &edit, Some(&root.access_token)).await)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    let now = app
+        .clock_now()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    assert_eq!(
+        published["published_at"], now,
+        "published when it was published"
+    );
+
+    let tree = app.tree(&root).await;
+    let admin = app.org_admin_of(&root, "o-archive-admin", tree.org_a).await;
+    let mut archived = edit.clone();
+    archived["status"] = json!("archived");
+    let res = app.put(&url, &archived, Some(&root.access_token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .get(&format!("{url}/stats"), Some(&admin.access_token))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "an archived article was read: its figures stay"
+    );
 }
