@@ -39,10 +39,15 @@ pub enum Item {
 }
 
 impl Item {
+    /// `study_sessions.item_kind` of an article.
+    pub const ARTICLE: &'static str = "article";
+    /// `study_sessions.item_kind` of an online class.
+    pub const CLASS: &'static str = "class";
+
     pub fn kind(self) -> &'static str {
         match self {
-            Item::Article(_) => "article",
-            Item::Class(_) => "class",
+            Item::Article(_) => Self::ARTICLE,
+            Item::Class(_) => Self::CLASS,
         }
     }
 
@@ -63,8 +68,6 @@ pub struct Credited {
     /// The instant the heartbeat counts at: the request's, or the member's latest heartbeat
     /// on the item when that one got the lock first. Callers stamp what follows with it.
     pub at: DateTime<Utc>,
-    /// The session the heartbeat belongs to.
-    pub session_id: i64,
     /// `reading_time` points paid by this heartbeat.
     pub points: i32,
     pub capped: bool,
@@ -102,15 +105,13 @@ pub async fn beat(
         claimed,
     });
 
-    let session_id = match session.filter(|_| !got.new_session) {
+    match session.filter(|_| !got.new_session) {
         Some(session) => {
-            let id = session.id;
             let credited = session.credited_seconds + got.seconds;
             let mut row: study_sessions::ActiveModel = session.into();
             row.last_beat_at = Set(now.into());
             row.credited_seconds = Set(credited);
             row.update(tx).await?;
-            id
         }
         None => {
             study_sessions::ActiveModel {
@@ -123,10 +124,9 @@ pub async fn beat(
                 ..Default::default()
             }
             .insert(tx)
-            .await?
-            .id
+            .await?;
         }
-    };
+    }
 
     let day = clock.as_ref().map_or(local_date(now, tz), |c| {
         Ord::max(c.day, local_date(now, tz))
@@ -158,7 +158,6 @@ pub async fn beat(
         seconds: got.seconds,
         day,
         at: now,
-        session_id,
         points,
         capped,
     })

@@ -388,8 +388,24 @@ async fn a_makeup_card_fills_a_missed_day_of_the_last_week_and_pays_nothing() {
             assert_eq!(body["details"]["fields"]["date"], json!([window]), "{body}");
         }
     }
-    let (status, restored) = app.json(makeup(&app, &who, "2026-06-08").await).await;
+    // Sent with an Idempotency-Key, as a retrying phone does: the retry replays the answer.
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/me/reading/makeup"))
+            .bearer_auth(&who.access_token)
+            .header("Idempotency-Key", "makeup-0608")
+            .json(&json!({"date": "2026-06-08"}))
+            .send()
+    };
+    let (status, restored) = app.json(send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{restored}");
+    let (status, replayed) = app.json(send().await.unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a retry, not reading.day_counted: {replayed}"
+    );
+    assert_eq!(replayed, restored);
     assert_eq!(restored["current"], 8, "{restored}");
     assert_eq!(restored["today_done"], false);
     assert_eq!(restored["makeup_cards"], 0);
