@@ -46,7 +46,7 @@ pub struct Settings {
     pub migrate: bool,
     pub wechat: WechatSettings,
     pub data_dir: PathBuf,
-    pub media_dir: PathBuf,
+    pub media: MediaSettings,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub access_token_ttl: Duration,
@@ -64,6 +64,45 @@ pub struct Settings {
     /// Database connections in the pool; `None`: the backend's default (`db::Db`).
     pub db_pool_size: Option<u32>,
     pub quiz: QuizSettings,
+}
+
+/// Uploads: where files go and what is accepted.
+#[derive(Clone)]
+pub struct MediaSettings {
+    /// The local store's directory (`REDTRAIL_MEDIA_DIR`).
+    pub dir: PathBuf,
+    pub store: StoreSettings,
+    /// Largest upload of each kind, in bytes; counted while the body streams in.
+    pub max_image_bytes: usize,
+    pub max_video_bytes: usize,
+    pub max_audio_bytes: usize,
+    /// Largest image accepted, in pixels (width × height), and along either side: more is
+    /// refused before the pixels are decoded, so a decompression bomb costs nothing.
+    pub max_pixels: u64,
+    pub max_side: u32,
+    /// Put in front of `/api/v1/media/files/…` in the URLs handed out (the public https origin
+    /// or CDN the mini-program loads images from); empty: URLs are paths on this server.
+    pub public_url: String,
+}
+
+#[derive(Clone)]
+pub enum StoreSettings {
+    /// Files under [`MediaSettings::dir`].
+    Local,
+    S3(S3Settings),
+}
+
+/// S3-compatible object storage (AWS, MinIO, Aliyun OSS, Tencent COS...).
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// Another provider's endpoint; `http://` allows plain HTTP (a test server).
+    pub endpoint: Option<String>,
+    /// `bucket.endpoint/...` requests, which Aliyun OSS needs.
+    pub virtual_hosted: bool,
+    /// None: the provider's usual sources (instance metadata, `AWS_*` variables).
+    pub credentials: Option<(String, SecretString)>,
 }
 
 /// How quizzes run. Points and caps are point rules (data); these are the shapes.
@@ -210,6 +249,81 @@ fn list(value: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn media_settings(src: &Source, data_dir: &std::path::Path) -> Result<MediaSettings, ConfigError> {
+    const MB: u64 = 1024 * 1024;
+    let bytes = |name: &'static str, default: u64| -> Result<usize, ConfigError> {
+        Ok(parse_u64(name, src.get(name), default)?.clamp(1024, 4096 * MB) as usize)
+    };
+    let store = match src
+        .get("REDTRAIL_MEDIA_STORE")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("local") => StoreSettings::Local,
+        Some("s3") => StoreSettings::S3(S3Settings {
+            bucket: src
+                .get("REDTRAIL_S3_BUCKET")
+                .ok_or(ConfigError::Invalid {
+                    name: "REDTRAIL_S3_BUCKET",
+                    reason: "required when REDTRAIL_MEDIA_STORE=s3".into(),
+                })?
+                .to_owned(),
+            region: src
+                .get("REDTRAIL_S3_REGION")
+                .unwrap_or("us-east-1")
+                .to_owned(),
+            endpoint: src
+                .get("REDTRAIL_S3_ENDPOINT")
+                .map(|e| e.trim_end_matches('/').to_owned()),
+            virtual_hosted: parse_bool(
+                "REDTRAIL_S3_VIRTUAL_HOSTED",
+                src.get("REDTRAIL_S3_VIRTUAL_HOSTED"),
+                false,
+            )?,
+            credentials: match (
+                src.get("REDTRAIL_S3_ACCESS_KEY_ID"),
+                src.get("REDTRAIL_S3_SECRET_ACCESS_KEY"),
+            ) {
+                (Some(id), Some(secret)) => Some((id.to_owned(), SecretString::from(secret))),
+                _ => None,
+            },
+        }),
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "REDTRAIL_MEDIA_STORE",
+                reason: format!("expected local or s3, got {other:?}"),
+            });
+        }
+    };
+    Ok(MediaSettings {
+        dir: src
+            .get("REDTRAIL_MEDIA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("media")),
+        store,
+        max_image_bytes: bytes("REDTRAIL_MEDIA_MAX_IMAGE_BYTES", 10 * MB)?,
+        max_video_bytes: bytes("REDTRAIL_MEDIA_MAX_VIDEO_BYTES", 50 * MB)?,
+        max_audio_bytes: bytes("REDTRAIL_MEDIA_MAX_AUDIO_BYTES", 20 * MB)?,
+        max_pixels: parse_u64(
+            "REDTRAIL_MEDIA_MAX_PIXELS",
+            src.get("REDTRAIL_MEDIA_MAX_PIXELS"),
+            50_000_000,
+        )?
+        .clamp(1, 200_000_000),
+        max_side: parse_u64(
+            "REDTRAIL_MEDIA_MAX_SIDE",
+            src.get("REDTRAIL_MEDIA_MAX_SIDE"),
+            12_000,
+        )?
+        .clamp(1, 65_535) as u32,
+        public_url: src
+            .get("REDTRAIL_MEDIA_PUBLIC_URL")
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned(),
+    })
+}
+
 impl Settings {
     pub fn load() -> Result<Self, ConfigError> {
         Self::from_source(&Source::from_env()?)
@@ -332,10 +446,7 @@ impl Settings {
                     2_000,
                 )?),
             },
-            media_dir: src
-                .get("REDTRAIL_MEDIA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("media")),
+            media: media_settings(src, &data_dir)?,
             data_dir,
             log_format,
             log_filter,
@@ -484,7 +595,8 @@ mod tests {
         assert_eq!(s.bind, "127.0.0.1:8080");
         assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
         assert!(s.migrate && !s.dev_login && s.jwt_secret.is_none());
-        assert_eq!(s.media_dir, PathBuf::from("data/media"));
+        assert_eq!(s.media.dir, PathBuf::from("data/media"));
+        assert!(matches!(s.media.store, StoreSettings::Local));
     }
 
     #[test]

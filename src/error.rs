@@ -145,6 +145,16 @@ pub enum ApiError {
     /// 422 `validation_failed`, with `details.fields`.
     #[error("validation failed")]
     Validation(FieldErrors),
+    /// 415 `media.unsupported_type`: the file's bytes are none of the accepted types.
+    #[error("unsupported file type")]
+    UnsupportedFileType,
+    /// 422 `media.image_too_large`: more pixels than configured (`details.max_pixels`,
+    /// `details.max_side`).
+    #[error("image too large")]
+    ImageTooLarge { max_pixels: u64, max_side: u32 },
+    /// 422 `media.unreadable`: an image that cannot be decoded.
+    #[error("unreadable image")]
+    ImageUnreadable,
     /// 409 `reading.no_makeup_card`: no make-up card held.
     #[error("no make-up card")]
     NoMakeupCard,
@@ -277,6 +287,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyRows { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) | ApiError::RowErrors { .. } => "validation_failed",
+            ApiError::UnsupportedFileType => "media.unsupported_type",
+            ApiError::ImageTooLarge { .. } => "media.image_too_large",
+            ApiError::ImageUnreadable => "media.unreadable",
             ApiError::AuthRequired => "auth.required",
             ApiError::InvalidToken => "auth.invalid_token",
             ApiError::InvalidCode => "auth.invalid_code",
@@ -352,6 +365,10 @@ impl ApiError {
             ApiError::BadRequest(reason) => json!({ "reason": reason }),
             ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
             ApiError::TooManyRows { max_rows } => json!({ "max_rows": max_rows }),
+            ApiError::ImageTooLarge {
+                max_pixels,
+                max_side,
+            } => json!({ "max_pixels": max_pixels, "max_side": max_side }),
             ApiError::RateLimited { retry_after_secs } => {
                 json!({ "retry_after": retry_after_secs })
             }
@@ -417,7 +434,12 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyRows { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedFileType => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            ApiError::ImageTooLarge { .. } | ApiError::ImageUnreadable => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Validation(_)
             | ApiError::RowErrors { .. }
             | ApiError::ImportErrors { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -32,6 +32,7 @@ use crate::http::text;
         (name = "quiz", description = "Study quizzes: daily (每日答题), practice (专项练习), challenge (挑战答题), exams (竞赛) and my wrong-answer book (错题本)"),
         (name = "reading", description = "Articles and series (学习), counted study time, my daily study streak (连续学习) and make-up cards (补签卡)"),
         (name = "classes", description = "Online classes (云课堂 / 线上党课) my org is given, attended by heartbeat while live"),
+        (name = "media", description = "Uploaded photos, video and audio, and the files they are served as"),
         (name = "points", description = "The points ledger: totals, today's payouts and caps"),
         (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),
         (name = "ops", description = "Health, readiness and metrics"),

@@ -50,6 +50,7 @@ impl Application {
                 settings.refresh_token_ttl,
             ),
             wechat: WechatClient::new(&settings.wechat, clock.clone())?,
+            storage: crate::storage::Storage::new(&settings.media)?,
             metrics: Arc::new(Metrics::new(db.statements())?),
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
             admin_login: AdminLoginLimits::new(&settings),

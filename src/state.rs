@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
+use crate::storage::Storage;
 use crate::wechat::WechatClient;
 
 pub struct AppState {
@@ -15,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub wechat: WechatClient,
+    /// Where media files live.
+    pub storage: Storage,
     pub tokens: TokenKeys,
     pub metrics: Arc<Metrics>,
     /// Join attempts per member: 10 a minute, so invite codes cannot be guessed.

@@ -20,6 +20,7 @@ pub mod idempotency_keys;
 pub mod job_leases;
 pub mod login_failures;
 pub mod makeup_cards;
+pub mod media;
 pub mod member_badges;
 pub mod member_roles;
 pub mod members;

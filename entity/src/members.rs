@@ -35,6 +35,8 @@ pub enum Relation {
     ClassAttendance,
     #[sea_orm(has_many = "super::makeup_cards::Entity")]
     MakeupCards,
+    #[sea_orm(has_many = "super::media::Entity")]
+    Media,
     #[sea_orm(has_many = "super::member_badges::Entity")]
     MemberBadges,
     #[sea_orm(has_many = "super::member_roles::Entity")]
@@ -82,6 +84,12 @@ impl Related<super::class_attendance::Entity> for Entity {
 impl Related<super::makeup_cards::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::MakeupCards.def()
+    }
+}
+
+impl Related<super::media::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Media.def()
     }
 }
 

@@ -18,6 +18,7 @@ pub use super::idempotency_keys::Entity as IdempotencyKeys;
 pub use super::job_leases::Entity as JobLeases;
 pub use super::login_failures::Entity as LoginFailures;
 pub use super::makeup_cards::Entity as MakeupCards;
+pub use super::media::Entity as Media;
 pub use super::member_badges::Entity as MemberBadges;
 pub use super::member_roles::Entity as MemberRoles;
 pub use super::members::Entity as Members;

@@ -52,7 +52,8 @@ pub struct NewCheckin {
     /// When the location was taken (default: now). Up to 24 h in the past, so a check-in made
     /// offline on a mountain counts for the day it happened; at most 5 minutes ahead.
     pub captured_at: Option<DateTime<Utc>>,
-    /// Media id of an uploaded photo of the visit; optional.
+    /// Media id of a photo of the visit I uploaded (`POST /media`); optional. Someone else's,
+    /// or one already used elsewhere, is 422 (`media_unusable`).
     pub photo_media_id: Option<i64>,
     /// Private to the member and admins.
     #[validate(length(max = 200))]

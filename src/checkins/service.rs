@@ -19,6 +19,7 @@ use crate::db::{Db, insert_unless_duplicate, raw};
 use crate::error::{ApiError, FieldIssue};
 use crate::geo::{Point, distance_m};
 use crate::http::paging::{Page, PageQuery};
+use crate::media::service::{self as media, Holder};
 use crate::members::service as members_service;
 use crate::points::dto::Source;
 use crate::points::service::{Awarded, Payout, award};
@@ -221,6 +222,10 @@ pub async fn check_in(
     let checkin = insert_unless_duplicate(tx, row)
         .await?
         .ok_or(ApiError::AlreadyCheckedIn)?;
+    if let Some(photo) = new.photo_media_id {
+        let holder = Holder::Checkin(checkin.id);
+        media::attach(tx, member_id, &[photo], holder, true, "photo_media_id").await?;
+    }
     let (awarded, completed_route_ids) = match status {
         CheckinStatus::Accepted => {
             let (awarded, routes) = accept(tx, &checkin, now).await?;

@@ -59,6 +59,22 @@ pub fn http_url(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// An http(s) URL, or a path on this server (`/api/v1/media/files/...`).
+pub fn url_or_path(value: &str) -> Result<(), ValidationError> {
+    match value.strip_prefix('/') {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !value.chars().any(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(ValidationError::new("url")
+            .with_message(Cow::Borrowed("must be an http(s) URL or a path"))),
+        None => http_url(value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +87,14 @@ mod tests {
         assert!(http_url("https://").is_err());
         assert!(http_url("https:///path").is_err());
         assert!(http_url("https://a b").is_err());
+    }
+
+    #[test]
+    fn url_or_path_takes_a_local_path_too() {
+        assert!(url_or_path("/api/v1/media/files/a.jpg").is_ok());
+        assert!(url_or_path("https://cdn.example.com/a.jpg").is_ok());
+        assert!(url_or_path("//evil.example.com/a.jpg").is_err());
+        assert!(url_or_path("javascript:alert(1)").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::auth::roles::RoleGrant;
-use crate::http::validate::{http_url, not_blank};
+use crate::http::validate::{not_blank, url_or_path};
 
 /// 政治面貌.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -88,12 +88,17 @@ pub struct UpdateMe {
     #[validate(length(min = 1, max = 32), custom(function = "not_blank"))]
     #[schema(example = "红旗", min_length = 1, max_length = 32, pattern = "\\S")]
     pub nickname: Option<String>,
-    /// An http(s) URL of at most 512 characters.
-    #[validate(length(max = 512), custom(function = "http_url"))]
+    /// To set a new avatar: the id of an image I uploaded (`POST /media`). It becomes
+    /// `avatar_url`.
+    pub avatar_media_id: Option<i64>,
+    /// Without `avatar_media_id`: null removes the avatar; my current `avatar_url` keeps it.
+    /// Any other URL is refused (`media_only`): an avatar is an image uploaded here, so it
+    /// passes the same checks as every other image.
+    #[validate(length(max = 512), custom(function = "url_or_path"))]
     #[schema(
-        example = "https://example.com/avatar.png",
+        example = "/api/v1/media/files/6f1c0d2e9a8b47d5b3e2f1a0c9d8e7f6.jpg",
         max_length = 512,
-        pattern = r"^https?://[^/\s\u0000-\u001F][^\s\u0000-\u001F]*$"
+        pattern = r"^(https?://[^/\s\u0000-\u001F]|/[^/\s\u0000-\u001F])[^\s\u0000-\u001F]*$"
     )]
     pub avatar_url: Option<String>,
     /// 1–32 characters.

@@ -37,6 +37,8 @@ async fn get_me(state: State, caller: Caller) -> Reply<Member> {
 }
 
 /// Edit my nickname, avatar and real name (PUT with the full set: `wx.request` has no PATCH).
+/// A new avatar is an image I uploaded, named by `avatar_media_id`; `avatar_url` may only
+/// repeat my current one (keep) or be null (remove).
 #[utoipa::path(
     tag = "me",
     request_body = UpdateMe,
@@ -47,8 +49,15 @@ async fn get_me(state: State, caller: Caller) -> Reply<Member> {
 )]
 #[put("/me")]
 async fn put_me(state: State, caller: Caller, body: ValidJson<UpdateMe>) -> Reply<Member> {
-    let member =
-        service::update_me(&state.db, caller.member_id, body.into_inner(), state.now()).await?;
+    let public_url = &state.settings.media.public_url;
+    let member = service::update_me(
+        &state.db,
+        caller.member_id,
+        body.into_inner(),
+        public_url,
+        state.now(),
+    )
+    .await?;
     Ok(Json(member))
 }
 

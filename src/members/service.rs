@@ -15,6 +15,7 @@ use crate::auth::{Admin, Caller};
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
+use crate::media::service::{self as media, Holder};
 use crate::wechat::{WechatClient, WechatError};
 
 use crate::auth::roles::{Role, RoleGrant, grant_of, roles_of};
@@ -171,10 +172,13 @@ pub async fn bind_phone(
     .await
 }
 
+/// Edits my profile. A new avatar is an image of mine, attached here (so nobody else can use
+/// it); otherwise the avatar URL can only stay or go.
 pub async fn update_me(
     db: &Db,
     member_id: i64,
     edit: UpdateMe,
+    public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
     let edit = &edit;
@@ -183,9 +187,28 @@ pub async fn update_me(
             .one(tx.as_ref())
             .await?
             .ok_or(ApiError::NotFound)?;
+        let avatar = Holder::Avatar(member_id);
+        let avatar_url = match (edit.avatar_media_id, &edit.avatar_url) {
+            (Some(id), _) => {
+                let taken =
+                    media::attach(&tx, member_id, &[id], avatar, true, "avatar_media_id").await?;
+                taken
+                    .into_iter()
+                    .next()
+                    .map(|m| media::view(m, public_url).url)
+            }
+            (None, Some(url)) if member.avatar_url.as_ref() == Some(url) => Some(url.clone()),
+            (None, Some(_)) => {
+                return Err(ApiError::field("avatar_url", FieldIssue::new("media_only")));
+            }
+            (None, None) => {
+                media::attach(&tx, member_id, &[], avatar, true, "avatar_media_id").await?;
+                None
+            }
+        };
         let mut row: members::ActiveModel = member.into();
         row.nickname = Set(edit.nickname.as_deref().map(|s| s.trim().to_owned()));
-        row.avatar_url = Set(edit.avatar_url.clone());
+        row.avatar_url = Set(avatar_url);
         row.real_name = Set(edit.real_name.as_deref().map(|s| s.trim().to_owned()));
         row.updated_at = Set(now.into());
         row.update(tx.as_ref()).await?;

@@ -16,6 +16,7 @@ mod http_contract;
 mod idempotency;
 mod leaderboards;
 mod me;
+mod media;
 mod openapi;
 mod operations;
 mod orgs;

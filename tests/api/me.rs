@@ -7,7 +7,8 @@ use crate::helpers::{assert_error, spawn_app};
 async fn put_me_saves_the_editable_fields_and_get_me_shows_them() {
     let app = spawn_app().await;
     let s = app.dev_login("o-me").await;
-    let edit = json!({"nickname": " 红旗 ", "avatar_url": "https://example.com/a.png", "real_name": "张三"});
+    let avatar = app.photo(&s).await;
+    let edit = json!({"nickname": " 红旗 ", "avatar_media_id": avatar["id"], "real_name": "张三"});
     let res = app.put("/api/v1/me", &edit, Some(&s.access_token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let saved: Value = res.json().await.unwrap();
@@ -21,7 +22,7 @@ async fn put_me_saves_the_editable_fields_and_get_me_shows_them() {
         .await
         .unwrap();
     assert_eq!(me, saved);
-    assert_eq!(me["avatar_url"], "https://example.com/a.png");
+    assert_eq!(me["avatar_url"], avatar["url"]);
 
     // PUT is the full set: leaving a field out clears it.
     let cleared: Value = app
