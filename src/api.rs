@@ -3,8 +3,8 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    articles, audit, badges, campaigns, checkins, classes, exams, media, members, ops, orgs,
-    points, questions, quiz, routes, sessions, sites, study,
+    articles, audit, badges, campaigns, checkins, classes, exams, media, members, notifications,
+    ops, orgs, points, questions, quiz, routes, sessions, sites, study, submissions,
 };
 
 /// Every documented route. The spec and the server both come from this one registration.
@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(study::endpoints::configure)
             .configure(classes::endpoints::configure)
             .configure(media::endpoints::configure)
+            .configure(notifications::endpoints::configure)
+            .configure(submissions::endpoints::configure)
             .configure(audit::endpoints::configure),
     );
     ops::endpoints::configure(cfg);

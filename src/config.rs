@@ -47,6 +47,11 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub data_dir: PathBuf,
     pub media: MediaSettings,
+    /// Members' text goes through WeChat's content check (`REDTRAIL_CONTENT_CHECK`; default: on
+    /// when the WeChat credentials are set). Off for local development without WeChat.
+    pub content_check: bool,
+    /// How often texts kept unchecked (WeChat was down) are checked again.
+    pub content_recheck_every: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub access_token_ttl: Duration,
@@ -411,7 +416,22 @@ impl Settings {
             }
         };
 
+        let wechat_configured = src.get("REDTRAIL_WECHAT_APPID").is_some()
+            && src.get("REDTRAIL_WECHAT_SECRET").is_some();
         Ok(Self {
+            content_check: parse_bool(
+                "REDTRAIL_CONTENT_CHECK",
+                src.get("REDTRAIL_CONTENT_CHECK"),
+                wechat_configured,
+            )?,
+            content_recheck_every: Duration::from_millis(
+                parse_u64(
+                    "REDTRAIL_CONTENT_RECHECK_EVERY_MS",
+                    src.get("REDTRAIL_CONTENT_RECHECK_EVERY_MS"),
+                    60_000,
+                )?
+                .max(10),
+            ),
             env,
             database_url: src
                 .get("REDTRAIL_DATABASE_URL")

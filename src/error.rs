@@ -164,6 +164,20 @@ pub enum ApiError {
     /// 409 `class.not_live`: outside the class's window.
     #[error("class not live")]
     ClassNotLive,
+    /// 409 `conflict.stale_version`: the thing changed since the `version` the caller saw.
+    #[error("stale version")]
+    StaleVersion,
+    /// 409 `submission.not_reviewable`: the decision does not apply in the submission's status
+    /// or stage (approving an approved one, featuring at the first stage...).
+    #[error("not reviewable")]
+    NotReviewable,
+    /// 409 `submission.not_editable`: only pending and rejected submissions are edited.
+    #[error("not editable")]
+    NotEditable,
+    /// 403 `forbidden.review_stage`: the final stage of a two-stage review is for an admin of
+    /// an org above the author's, and not the one who decided the first.
+    #[error("not this reviewer's stage")]
+    ReviewStage,
     /// 422 `validation_failed` for a file of rows: the first [`MAX_ROW_ERRORS`] problems in
     /// `details.fields`, and how many there were in all in `details.error_count`.
     #[error("validation failed in {total} places")]
@@ -318,6 +332,10 @@ impl ApiError {
             ApiError::NoMakeupCard => "reading.no_makeup_card",
             ApiError::DayCounted => "reading.day_counted",
             ApiError::ClassNotLive => "class.not_live",
+            ApiError::StaleVersion => "conflict.stale_version",
+            ApiError::NotReviewable => "submission.not_reviewable",
+            ApiError::NotEditable => "submission.not_editable",
+            ApiError::ReviewStage => "forbidden.review_stage",
             ApiError::ImportErrors { .. } => "validation_failed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
@@ -454,12 +472,17 @@ impl ResponseError for ApiError {
             | ApiError::NoAttemptsLeft
             | ApiError::NoMakeupCard
             | ApiError::DayCounted
-            | ApiError::ClassNotLive => StatusCode::CONFLICT,
+            | ApiError::ClassNotLive
+            | ApiError::StaleVersion
+            | ApiError::NotReviewable
+            | ApiError::NotEditable => StatusCode::CONFLICT,
             ApiError::AuthRequired
             | ApiError::InvalidToken
             | ApiError::InvalidCode
             | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::OwnItem => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::OwnItem | ApiError::ReviewStage => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound | ApiError::InviteNotFound => StatusCode::NOT_FOUND,
             ApiError::InviteExpired | ApiError::InviteUsedUp => StatusCode::GONE,
             ApiError::AlreadyInOrg => StatusCode::CONFLICT,

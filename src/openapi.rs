@@ -32,6 +32,7 @@ use crate::http::text;
         (name = "quiz", description = "Study quizzes: daily (每日答题), practice (专项练习), challenge (挑战答题), exams (竞赛) and my wrong-answer book (错题本)"),
         (name = "reading", description = "Articles and series (学习), counted study time, my daily study streak (连续学习) and make-up cards (补签卡)"),
         (name = "classes", description = "Online classes (云课堂 / 线上党课) my org is given, attended by heartbeat while live"),
+        (name = "submissions", description = "Reflections, photo stories, video, site proposals and volunteer-service reports; the public feed and likes"),
         (name = "media", description = "Uploaded photos, video and audio, and the files they are served as"),
         (name = "points", description = "The points ledger: totals, today's payouts and caps"),
         (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),
@@ -228,6 +229,55 @@ mod tests {
             .filter(|(_, r)| spec.pointer(r.trim_start_matches('#')).is_none())
             .collect();
         assert!(missing.is_empty(), "unresolvable: {missing:?}");
+    }
+
+    /// utoipa names a schema after its type and keeps one schema per name: two `ToSchema` types
+    /// of one name would silently share (and mis-document) a request body.
+    #[test]
+    fn no_two_schema_types_share_a_name() {
+        fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    rust_files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen: std::collections::HashMap<String, std::path::PathBuf> = Default::default();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut schema_next = false;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    schema_next = true;
+                } else if schema_next
+                    && (line.starts_with("pub struct ") || line.starts_with("pub enum "))
+                {
+                    let name: String = line
+                        .split_whitespace()
+                        .nth(2)
+                        .unwrap_or_default()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if let Some(other) = seen.insert(name.clone(), file.clone()) {
+                        panic!(
+                            "two schemas named {name}: {} and {}",
+                            other.display(),
+                            file.display()
+                        );
+                    }
+                    schema_next = false;
+                }
+            }
+        }
     }
 
     #[test]

@@ -66,6 +66,9 @@ impl Application {
 
         tokio::spawn(sweep_now_and_then(state.clone()));
         tokio::spawn(expire_quizzes_now_and_then(state.clone()));
+        if state.settings.content_check {
+            tokio::spawn(recheck_content_now_and_then(state.clone()));
+        }
 
         let listener = TcpListener::bind(&state.settings.bind)
             .with_context(|| format!("binding {}", state.settings.bind))?;
@@ -199,33 +202,67 @@ async fn sweep_now_and_then(state: web::Data<AppState>) {
     }
 }
 
-/// Grades quiz attempts left open past their deadline, every `REDTRAIL_QUIZ_EXPIRY_EVERY_MS`.
-/// One instance at a time: each round first takes the job's lease in the database (a crashed
-/// holder's lease runs out), so replicas do not grade the same attempts side by side.
-async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
-    let every = state.settings.quiz.expiry_every;
+/// Runs `round` every `every`, on one instance at a time: each round first takes the job's
+/// lease `name` in the database (a crashed holder's lease runs out), so replicas do not do the
+/// same work side by side. The work must still be safe twice.
+async fn leased<F, Fut>(
+    state: web::Data<AppState>,
+    name: &'static str,
+    every: std::time::Duration,
+    round: F,
+) where
+    F: Fn(web::Data<AppState>, chrono::DateTime<chrono::Utc>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let holder = uuid::Uuid::new_v4().to_string();
     let lease = chrono::Duration::from_std(every * 5).unwrap_or(chrono::Duration::minutes(5));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let rules = crate::quiz::service::Rules::of(&state.settings);
     loop {
         tick.tick().await;
         let now = state.clock.now();
-        match crate::db::take_lease(&state.db, "quiz.expiry", &holder, now, lease).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "taking the quiz expiry lease failed");
-                continue;
-            }
+        match crate::db::take_lease(&state.db, name, &holder, now, lease).await {
+            Ok(true) => round(state.clone(), now).await,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(job = name, error = %e, "taking a job's lease failed"),
         }
+    }
+}
+
+/// Grades quiz attempts left open past their deadline, every `REDTRAIL_QUIZ_EXPIRY_EVERY_MS`.
+async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
+    let settings = state.settings.clone();
+    let (every, rules) = (
+        settings.quiz.expiry_every,
+        crate::quiz::service::Rules::of(&settings),
+    );
+    leased(state, "quiz.expiry", every, |state, now| async move {
         match crate::quiz::service::expire_overdue(&state.db, rules, now, 200).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(graded = n, "graded quiz attempts past their deadline"),
             Err(e) => tracing::warn!(error = %e, "grading overdue quiz attempts failed"),
         }
-    }
+    })
+    .await
+}
+
+/// Asks WeChat again about texts kept unchecked while it was down, every
+/// `REDTRAIL_CONTENT_RECHECK_EVERY_MS`.
+async fn recheck_content_now_and_then(state: web::Data<AppState>) {
+    let every = state.settings.content_recheck_every;
+    leased(state, "content.recheck", every, |state, now| async move {
+        let ctx = crate::submissions::service::Ctx {
+            public_url: &state.settings.media.public_url,
+            tz: state.settings.timezone,
+            now,
+        };
+        match crate::submissions::service::recheck_due(&state.db, &state.wechat, ctx, 50).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(checked = n, "checked kept texts again"),
+            Err(e) => tracing::warn!(error = %e, "checking kept texts again failed"),
+        }
+    })
+    .await
 }
 
 /// The configured secret; in development without one, a secret generated once into the data

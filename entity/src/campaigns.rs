@@ -14,6 +14,7 @@ pub struct Model {
     pub ends_at: crate::time::UtcTime,
     pub created_by: i64,
     pub created_at: crate::time::UtcTime,
+    pub two_stage_review: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -22,10 +23,14 @@ pub enum Relation {
     CampaignOrgs,
     #[sea_orm(has_many = "super::campaign_routes::Entity")]
     CampaignRoutes,
+    #[sea_orm(has_many = "super::campaign_themes::Entity")]
+    CampaignThemes,
     #[sea_orm(has_many = "super::classes::Entity")]
     Classes,
     #[sea_orm(has_many = "super::exams::Entity")]
     Exams,
+    #[sea_orm(has_many = "super::submissions::Entity")]
+    Submissions,
 }
 
 impl Related<super::campaign_orgs::Entity> for Entity {
@@ -40,6 +45,12 @@ impl Related<super::campaign_routes::Entity> for Entity {
     }
 }
 
+impl Related<super::campaign_themes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CampaignThemes.def()
+    }
+}
+
 impl Related<super::classes::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Classes.def()
@@ -49,6 +60,12 @@ impl Related<super::classes::Entity> for Entity {
 impl Related<super::exams::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Exams.def()
+    }
+}
+
+impl Related<super::submissions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Submissions.def()
     }
 }
 

@@ -23,6 +23,7 @@ pub struct Model {
     pub updated_at: crate::time::UtcTime,
     pub phone: Option<String>,
     pub mobile_city: Option<String>,
+    pub volunteer_minutes: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -41,6 +42,8 @@ pub enum Relation {
     MemberBadges,
     #[sea_orm(has_many = "super::member_roles::Entity")]
     MemberRoles,
+    #[sea_orm(has_many = "super::notifications::Entity")]
+    Notifications,
     #[sea_orm(has_many = "super::org_invites::Entity")]
     OrgInvites,
     #[sea_orm(has_one = "super::org_members::Entity")]
@@ -59,6 +62,10 @@ pub enum Relation {
     StudyClocks,
     #[sea_orm(has_many = "super::study_sessions::Entity")]
     StudySessions,
+    #[sea_orm(has_many = "super::submission_likes::Entity")]
+    SubmissionLikes,
+    #[sea_orm(has_many = "super::submissions::Entity")]
+    Submissions,
     #[sea_orm(has_many = "super::wrong_questions::Entity")]
     WrongQuestions,
 }
@@ -102,6 +109,12 @@ impl Related<super::member_badges::Entity> for Entity {
 impl Related<super::member_roles::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::MemberRoles.def()
+    }
+}
+
+impl Related<super::notifications::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Notifications.def()
     }
 }
 
@@ -159,6 +172,12 @@ impl Related<super::study_sessions::Entity> for Entity {
     }
 }
 
+impl Related<super::submission_likes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SubmissionLikes.def()
+    }
+}
+
 impl Related<super::wrong_questions::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::WrongQuestions.def()
@@ -189,6 +208,15 @@ impl Related<super::routes::Entity> for Entity {
     }
     fn via() -> Option<RelationDef> {
         Some(super::route_completions::Relation::Members.def().rev())
+    }
+}
+
+impl Related<super::submissions::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::submission_likes::Relation::Submissions.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::submission_likes::Relation::Members.def().rev())
     }
 }
 

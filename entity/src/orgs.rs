@@ -45,6 +45,8 @@ pub enum Relation {
         on_delete = "NoAction"
     )]
     SelfRef,
+    #[sea_orm(has_many = "super::submissions::Entity")]
+    Submissions,
 }
 
 impl Related<super::campaign_orgs::Entity> for Entity {
@@ -80,6 +82,12 @@ impl Related<super::org_invites::Entity> for Entity {
 impl Related<super::org_members::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::OrgMembers.def()
+    }
+}
+
+impl Related<super::submissions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Submissions.def()
     }
 }
 

@@ -21,6 +21,7 @@ mod m20261203_000015_exam_reserve;
 mod m20261204_000016_reading;
 mod m20261204_000017_article_body_mediumtext;
 mod m20261207_000018_media;
+mod m20261207_000019_submissions;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_reading::Migration),
             Box::new(m20261204_000017_article_body_mediumtext::Migration),
             Box::new(m20261207_000018_media::Migration),
+            Box::new(m20261207_000019_submissions::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::http::validate::not_blank;
+use crate::http::validate::{labels, not_blank};
 
 /// `POST /admin/campaigns`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -33,6 +33,16 @@ pub struct NewCampaign {
     #[validate(length(max = 50, code = "items"))]
     #[schema(max_items = 50)]
     pub route_ids: Vec<i64>,
+    /// Submission themes members file their posts under (我想对二十大说, 立岗建功, 志愿有我):
+    /// 0 to 20 of 1–32 characters each; repeats are ignored.
+    #[serde(default)]
+    #[validate(length(max = 20, code = "items"), custom(function = "labels"))]
+    #[schema(max_items = 20)]
+    pub themes: Vec<String>,
+    /// Submissions filed under the campaign pass two reviews (初选 / 终选): the author's org
+    /// admin first, then an admin of an org above it (or a platform admin).
+    #[serde(default)]
+    pub two_stage_review: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,4 +71,8 @@ pub struct Campaign {
     pub org_ids: Vec<i64>,
     /// The routes the campaign bundles, in id order.
     pub routes: Vec<CampaignRoute>,
+    /// Submission themes, in the order given.
+    pub themes: Vec<String>,
+    /// Whether its submissions pass two reviews (初选 / 终选).
+    pub two_stage_review: bool,
 }

@@ -2,7 +2,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{campaign_orgs, campaign_routes, campaigns, routes};
+use entity::{campaign_orgs, campaign_routes, campaign_themes, campaigns, routes};
 use sea_orm::Order;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -66,9 +66,19 @@ async fn to_dtos(
                 });
         }
     }
+    let mut themes: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in campaign_themes::Entity::find()
+        .filter(campaign_themes::Column::CampaignId.is_in(rows.iter().map(|c| c.id)))
+        .all(conn)
+        .await?
+    {
+        themes.entry(row.campaign_id).or_default().push(row.theme);
+    }
     Ok(rows
         .into_iter()
         .map(|c| Campaign {
+            themes: themes.remove(&c.id).unwrap_or_default(),
+            two_stage_review: c.two_stage_review,
             active: c.starts_at <= now && now < c.ends_at.into(),
             org_ids: org_ids.remove(&c.id).unwrap_or_default(),
             routes: route_list.remove(&c.id).unwrap_or_default(),
@@ -139,7 +149,14 @@ pub async fn create(
     let mut route_ids = new.route_ids.clone();
     route_ids.sort_unstable();
     route_ids.dedup();
-    let (new, org_ids, route_ids) = (&new, &org_ids, &route_ids);
+    let mut themes: Vec<String> = Vec::new();
+    for theme in &new.themes {
+        let theme = theme.trim().to_owned();
+        if !themes.contains(&theme) {
+            themes.push(theme);
+        }
+    }
+    let (new, org_ids, route_ids, themes) = (&new, &org_ids, &route_ids, &themes);
     let created = db
         .write(|tx| async move {
             let mut first_path = None;
@@ -161,10 +178,19 @@ pub async fn create(
                 ends_at: Set(new.ends_at.into()),
                 created_by: Set(actor),
                 created_at: Set(now.into()),
+                two_stage_review: Set(new.two_stage_review),
                 ..Default::default()
             }
             .insert(tx.as_ref())
             .await?;
+            for theme in themes {
+                campaign_themes::ActiveModel {
+                    campaign_id: Set(campaign.id),
+                    theme: Set(theme.clone()),
+                }
+                .insert(tx.as_ref())
+                .await?;
+            }
             for org_id in org_ids {
                 campaign_orgs::ActiveModel {
                     campaign_id: Set(campaign.id),
@@ -189,7 +215,7 @@ pub async fn create(
                 scope_path: first_path.as_deref(),
                 before: None,
                 after: Some(
-                    json!({"title": campaign.title, "org_ids": org_ids, "route_ids": route_ids}),
+                    json!({"title": campaign.title, "org_ids": org_ids, "route_ids": route_ids, "themes": themes, "two_stage_review": new.two_stage_review}),
                 ),
             };
             record(tx.as_ref(), change, now).await?;

@@ -59,6 +59,17 @@ pub fn http_url(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// Short labels (tags, themes): each 1 to 32 characters, not blank.
+pub fn labels(items: &[String]) -> Result<(), ValidationError> {
+    if items
+        .iter()
+        .all(|t| (1..=32).contains(&t.chars().count()) && !t.trim().is_empty())
+    {
+        return Ok(());
+    }
+    Err(ValidationError::new("tags"))
+}
+
 /// An http(s) URL, or a path on this server (`/api/v1/media/files/...`).
 pub fn url_or_path(value: &str) -> Result<(), ValidationError> {
     match value.strip_prefix('/') {

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum MediaKind {
+pub enum MediumKind {
     Image,
     Video,
     Audio,
@@ -17,7 +17,7 @@ pub struct Medium {
     #[schema(example = 42)]
     pub id: i64,
     /// What the bytes are.
-    pub kind: MediaKind,
+    pub kind: MediumKind,
     /// Where it is served, with no login needed (the mini-program's `<image>` sends none): a
     /// path on this server, or under `REDTRAIL_MEDIA_PUBLIC_URL` when that is set. The name is
     /// random and the content never changes, so it may be cached for ever.

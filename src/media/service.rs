@@ -20,7 +20,7 @@ use crate::config::MediaSettings;
 use crate::error::{ApiError, FieldIssue};
 use crate::storage::Storage;
 
-use super::dto::{MediaKind, Medium};
+use super::dto::{Medium, MediumKind};
 use super::process::{self, CleanImage, ImageProblem, Kind, PixelLimits, SNIFF_BYTES, Sniffed};
 
 const READY: &str = "ready";
@@ -255,9 +255,9 @@ pub fn url(public_url: &str, name: &str) -> String {
 pub fn view(m: media::Model, public_url: &str) -> Medium {
     Medium {
         kind: match m.kind.as_str() {
-            "video" => MediaKind::Video,
-            "audio" => MediaKind::Audio,
-            _ => MediaKind::Image,
+            "video" => MediumKind::Video,
+            "audio" => MediumKind::Audio,
+            _ => MediumKind::Image,
         },
         url: url(public_url, &format!("{}.{}", m.token, m.ext)),
         thumb_url: m

@@ -72,6 +72,9 @@ pub struct Member {
     pub is_mobile_member: bool,
     /// Where a mobile member works.
     pub mobile_city: Option<String>,
+    /// Volunteer service (志愿服务) hours from approved service reports.
+    #[schema(example = 12.5)]
+    pub volunteer_hours: f64,
     /// Masked (`138****5678`) for everyone but platform admins.
     #[schema(example = "138****5678")]
     pub phone: Option<String>,

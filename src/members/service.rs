@@ -113,6 +113,7 @@ async fn with_roles(
                 .and_then(PoliticalStatus::parse),
             is_mobile_member: m.is_mobile_member,
             mobile_city: m.mobile_city,
+            volunteer_hours: m.volunteer_minutes as f64 / 60.0,
             phone: m.phone.map(|p| match viewer {
                 Viewer::PlatformAdmin => p,
                 Viewer::Masked => mask_phone(&p),

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::http::validate::not_blank;
+use crate::http::validate::{labels, not_blank};
 
 /// What kind of question it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -123,7 +123,7 @@ pub struct NewQuestion {
     pub category: String,
     /// At most 10 tags of 1 to 32 characters.
     #[serde(default)]
-    #[validate(length(max = 10), custom(function = "tag_list"))]
+    #[validate(length(max = 10), custom(function = "labels"))]
     #[schema(max_items = 10)]
     pub tags: Vec<String>,
     /// 1 (easy) to 5 (hard).
@@ -149,16 +149,6 @@ fn blank_answers(blanks: &[Vec<String>]) -> Result<(), validator::ValidationErro
         return Ok(());
     }
     Err(validator::ValidationError::new("blank_answers"))
-}
-
-fn tag_list(tags: &[String]) -> Result<(), validator::ValidationError> {
-    if tags
-        .iter()
-        .all(|t| (1..=32).contains(&t.chars().count()) && !t.trim().is_empty())
-    {
-        return Ok(());
-    }
-    Err(validator::ValidationError::new("tags"))
 }
 
 /// A question as admins see it: everything, answers included.

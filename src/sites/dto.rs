@@ -197,6 +197,16 @@ pub struct SiteSearch {
     pub category: Option<SiteCategory>,
 }
 
+/// `GET /admin/sites`: every site not deleted, newest first.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SiteFilter {
+    /// Only `active` or only `hidden` ones (approved site proposals arrive hidden).
+    pub status: Option<SiteStatus>,
+    /// Part of the name or address.
+    pub q: Option<String>,
+}
+
 /// One row of a sites CSV: `name,category,lat,lng[,radius_m,address,region,description,opening_hours]`.
 #[derive(Debug, Deserialize)]
 pub struct SiteRow {

@@ -10,7 +10,7 @@ use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{InScope, JsonBodyErrors, NeedsLogin, PlatformOnly};
 use crate::state::State;
 
-use super::dto::{Imported, NewSite, Site, SiteSearch, UpdateSite};
+use super::dto::{Imported, NewSite, Site, SiteFilter, SiteSearch, UpdateSite};
 use super::service;
 
 /// A CSV import may be this large: some 30,000 sites.
@@ -19,6 +19,7 @@ const IMPORT_LIMIT: usize = 4 << 20;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(search_sites)
         .service(get_site)
+        .service(list_sites)
         .service(create_site)
         .service(import_sites)
         .service(update_site)
@@ -60,6 +61,25 @@ async fn search_sites(
 #[get("/sites/{id}")]
 async fn get_site(state: State, _caller: Caller, id: Path<i64>) -> Reply<Site> {
     Ok(Json(service::get(state.db.conn(), *id).await?))
+}
+
+/// Every site, hidden ones too, newest first (platform admins): where approved site proposals
+/// wait, hidden, to be published.
+#[utoipa::path(
+    tag = "admin",
+    params(SiteFilter, PageQuery),
+    responses((status = 200, description = "A page of sites", body = Page<Site>), PlatformOnly)
+)]
+#[get("/admin/sites")]
+async fn list_sites(
+    state: State,
+    _admin: PlatformAdmin,
+    filter: Query<SiteFilter>,
+    page: Query<PageQuery>,
+) -> Reply<Page<Site>> {
+    Ok(Json(
+        service::list_all(state.db.conn(), &filter, &page).await?,
+    ))
 }
 
 /// Add a site (platform admins).

@@ -3,8 +3,8 @@ use chrono::{DateTime, Utc};
 use entity::sites;
 use sea_orm::Order;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter,
 };
 
 use crate::audit::service::{Change, record};
@@ -14,8 +14,8 @@ use crate::geo::{Point, bounding_box, distance_m};
 use crate::http::paging::{self, Page, PageQuery};
 
 use super::dto::{
-    DEFAULT_RADIUS_M, Imported, NewSite, Site, SiteCategory, SiteRow, SiteSearch, SiteStatus,
-    UpdateSite,
+    DEFAULT_RADIUS_M, Imported, NewSite, Site, SiteCategory, SiteFilter, SiteRow, SiteSearch,
+    SiteStatus, UpdateSite,
 };
 
 /// The search radius when none is asked for, and the most that may be.
@@ -81,6 +81,38 @@ async fn find_not_deleted(conn: &impl ConnectionTrait, id: i64) -> Result<sites:
         .ok_or(ApiError::NotFound)
 }
 
+/// Part of the name or address.
+fn matching(q: &str) -> Condition {
+    Condition::any()
+        .add(sites::Column::Name.contains(q))
+        .add(sites::Column::Address.contains(q))
+}
+
+/// Every site not deleted, hidden ones too, newest first (platform admins).
+pub async fn list_all(
+    conn: &impl ConnectionTrait,
+    filter: &SiteFilter,
+    page: &PageQuery,
+) -> Result<Page<Site>, ApiError> {
+    let mut query = sites::Entity::find().filter(sites::Column::DeletedAt.is_null());
+    if let Some(status) = filter.status {
+        query = query.filter(sites::Column::Status.eq(status_str(status)));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        query = query.filter(matching(q));
+    }
+    let rows = page
+        .window(query, sites::Column::Id, Order::Desc)?
+        .all(conn)
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        page.limit(),
+        |s| s.id,
+        |s| to_dto(s, None),
+    ))
+}
+
 /// With `lat`/`lng`: the open sites within `within_m`, nearest first. The database narrows to a
 /// bounding box on the (lat, lng) index; only those rows get an exact distance.
 pub async fn search(
@@ -90,11 +122,7 @@ pub async fn search(
 ) -> Result<Page<Site>, ApiError> {
     let mut filter = open();
     if let Some(q) = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        filter = filter.add(
-            Condition::any()
-                .add(sites::Column::Name.contains(q))
-                .add(sites::Column::Address.contains(q)),
-        );
+        filter = filter.add(matching(q));
     }
     if let Some(category) = search.category {
         filter = filter.add(sites::Column::Category.eq(category.as_str()));
@@ -194,39 +222,47 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Site, ApiError> {
     let new = &new;
-    db.write(|tx| async move {
-        let created = sites::ActiveModel {
-            name: Set(new.name.trim().to_owned()),
-            description: Set(new.description.clone()),
-            address: Set(new.address.clone()),
-            region: Set(new.region.clone()),
-            category: Set(new.category.as_str().to_owned()),
-            lat: Set(new.lat),
-            lng: Set(new.lng),
-            radius_m: Set(new.radius_m.unwrap_or(DEFAULT_RADIUS_M)),
-            opening_hours: Set(new.opening_hours.clone()),
-            cover_media_id: Set(new.cover_media_id),
-            status: Set(status_str(new.status.unwrap_or(SiteStatus::Active)).to_owned()),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            deleted_at: Set(None),
-            ..Default::default()
-        }
-        .insert(tx.as_ref())
-        .await?;
-        audit(
-            tx.as_ref(),
-            actor,
-            "site.create",
-            created.id,
-            None,
-            Some(summary(&created)),
-            now,
-        )
-        .await?;
-        Ok(to_dto(created, None))
-    })
-    .await
+    db.write(|tx| async move { insert(&tx, actor, new, now).await })
+        .await
+}
+
+/// Adds a site inside the caller's transaction (audited as `actor`'s).
+pub async fn insert(
+    tx: &DatabaseTransaction,
+    actor: i64,
+    new: &NewSite,
+    now: DateTime<Utc>,
+) -> Result<Site, ApiError> {
+    let created = sites::ActiveModel {
+        name: Set(new.name.trim().to_owned()),
+        description: Set(new.description.clone()),
+        address: Set(new.address.clone()),
+        region: Set(new.region.clone()),
+        category: Set(new.category.as_str().to_owned()),
+        lat: Set(new.lat),
+        lng: Set(new.lng),
+        radius_m: Set(new.radius_m.unwrap_or(DEFAULT_RADIUS_M)),
+        opening_hours: Set(new.opening_hours.clone()),
+        cover_media_id: Set(new.cover_media_id),
+        status: Set(status_str(new.status.unwrap_or(SiteStatus::Active)).to_owned()),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    audit(
+        tx,
+        actor,
+        "site.create",
+        created.id,
+        None,
+        Some(summary(&created)),
+        now,
+    )
+    .await?;
+    Ok(to_dto(created, None))
 }
 
 pub async fn update(

@@ -48,3 +48,43 @@ pub(super) struct PhoneInfo {
     #[serde(rename = "purePhoneNumber")]
     pub pure_phone_number: String,
 }
+
+/// What WeChat's content check suggests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Suggest {
+    Pass,
+    /// A person should look; with WeChat's label (a number such as 20001).
+    Review(String),
+    /// Refuse it; with the label.
+    Risky(String),
+}
+
+/// `wxa/msg_sec_check` (version 2).
+#[derive(Deserialize)]
+pub(super) struct TextCheck {
+    pub result: CheckResult,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CheckResult {
+    pub suggest: String,
+    /// A number in the documentation, sometimes a string in practice: both are taken.
+    #[serde(default)]
+    pub label: serde_json::Value,
+}
+
+impl CheckResult {
+    pub fn suggest(&self) -> Suggest {
+        let label = match &self.label {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        match self.suggest.as_str() {
+            "pass" => Suggest::Pass,
+            "risky" => Suggest::Risky(label),
+            // `review`, or anything new: a person decides.
+            _ => Suggest::Review(label),
+        }
+    }
+}

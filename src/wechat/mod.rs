@@ -4,4 +4,4 @@ mod client;
 mod dto;
 
 pub use client::{WechatClient, WechatError};
-pub use dto::Session;
+pub use dto::{Session, Suggest};

@@ -141,6 +141,18 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
     let (article, series, class) = (ids[0], ids[1], ids[2]);
     let flagged = flagged_checkin(&app, site, &target).await;
     let own_flagged = flagged_checkin(&app, site, &admin_a).await;
+    let reflection = json!({"kind": "reflection", "title": "矩阵心得", "body": "重走长征路。"});
+    let mut posted = Vec::new();
+    for who in [&target, &admin_a] {
+        let made: serde_json::Value = app
+            .post("/api/v1/submissions", &reflection, Some(&who.access_token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        posted.push(made["id"].as_i64().unwrap());
+    }
+    let (submission, own_submission) = (posted[0], posted[1]);
 
     use Method as M;
     let operations = vec![
@@ -524,6 +536,43 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         ),
         op(
             M::GET,
+            "/api/v1/admin/sites",
+            "/api/v1/admin/sites?status=hidden".into(),
+            None,
+            [401, 403, 403, 403, 403, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/submissions",
+            "/api/v1/admin/submissions?status=pending".into(),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/submissions/{id}",
+            format!("/api/v1/admin/submissions/{submission}"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        // Bulk: the call is answered 200 with an outcome per item, each decided on its own.
+        op(
+            M::POST,
+            "/api/v1/admin/submissions/review",
+            "/api/v1/admin/submissions/review".into(),
+            Some(json!({"items": [{"id": submission, "version": 99, "decision": "approve"}]})),
+            [401, 403, 403, 200, 200, 200],
+        ),
+        // Decided by the target's admin first: the platform admin's version is then stale.
+        op(
+            M::POST,
+            "/api/v1/admin/submissions/{id}/review",
+            format!("/api/v1/admin/submissions/{submission}/review"),
+            Some(json!({"decision": "approve", "version": 1})),
+            [401, 403, 403, 200, 404, 409],
+        ),
+        op(
+            M::GET,
             "/api/v1/admin/audit-log",
             "/api/v1/admin/audit-log".into(),
             None,
@@ -537,6 +586,12 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             M::POST,
             format!("/api/v1/admin/checkins/{own_flagged}/review"),
             json!({"decision": "approve"}),
+            &admin_a,
+        ),
+        (
+            M::POST,
+            format!("/api/v1/admin/submissions/{own_submission}/review"),
+            json!({"decision": "approve", "version": 1}),
             &admin_a,
         ),
         (

@@ -29,6 +29,7 @@ mod routes;
 mod schema;
 mod seed;
 mod sites;
+mod submissions;
 mod text;
 mod tokens;
 mod wechat_login;
