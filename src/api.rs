@@ -4,7 +4,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
     articles, audit, badges, campaigns, checkins, classes, exams, media, members, notifications,
-    ops, orgs, points, questions, quiz, routes, sessions, sites, study, submissions,
+    ops, orgs, points, push, questions, quiz, routes, sessions, sites, study, submissions,
 };
 
 /// Every documented route. The spec and the server both come from this one registration.
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(media::endpoints::configure)
             .configure(notifications::endpoints::configure)
             .configure(submissions::endpoints::configure)
+            .configure(push::endpoints::configure)
             .configure(audit::endpoints::configure),
     );
     ops::endpoints::configure(cfg);

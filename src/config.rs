@@ -27,6 +27,11 @@ pub struct WechatSettings {
     pub appid: Option<String>,
     /// A secret: its `Debug` prints `[REDACTED]`, so no log line can carry it by accident.
     pub secret: Option<SecretString>,
+    /// The subscribe-message template for review results (`REDTRAIL_WECHAT_REVIEW_TEMPLATE_ID`):
+    /// its fields must be `thing1` (title), `phrase2` (result), `time3` (when), `thing4` (note).
+    pub review_template: Option<String>,
+    /// The token configured for WeChat's message push: pushes are signed with it.
+    pub push_token: Option<SecretString>,
     /// Total time allowed for one call to WeChat, connection included.
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -52,6 +57,10 @@ pub struct Settings {
     pub content_check: bool,
     /// How often texts kept unchecked (WeChat was down) are checked again.
     pub content_recheck_every: Duration,
+    /// How often queued subscribe messages are sent.
+    pub outbox_every: Duration,
+    /// How often housekeeping runs (expired idempotency keys, unattached uploads).
+    pub sweep_every: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub access_token_ttl: Duration,
@@ -312,13 +321,13 @@ fn media_settings(src: &Source, data_dir: &std::path::Path) -> Result<MediaSetti
         max_pixels: parse_u64(
             "REDTRAIL_MEDIA_MAX_PIXELS",
             src.get("REDTRAIL_MEDIA_MAX_PIXELS"),
-            50_000_000,
+            24_000_000,
         )?
         .clamp(1, 200_000_000),
         max_side: parse_u64(
             "REDTRAIL_MEDIA_MAX_SIDE",
             src.get("REDTRAIL_MEDIA_MAX_SIDE"),
-            12_000,
+            8_192,
         )?
         .clamp(1, 65_535) as u32,
         public_url: src
@@ -424,6 +433,22 @@ impl Settings {
                 src.get("REDTRAIL_CONTENT_CHECK"),
                 wechat_configured,
             )?,
+            sweep_every: Duration::from_millis(
+                parse_u64(
+                    "REDTRAIL_SWEEP_EVERY_MS",
+                    src.get("REDTRAIL_SWEEP_EVERY_MS"),
+                    600_000,
+                )?
+                .max(10),
+            ),
+            outbox_every: Duration::from_millis(
+                parse_u64(
+                    "REDTRAIL_OUTBOX_EVERY_MS",
+                    src.get("REDTRAIL_OUTBOX_EVERY_MS"),
+                    30_000,
+                )?
+                .max(10),
+            ),
             content_recheck_every: Duration::from_millis(
                 parse_u64(
                     "REDTRAIL_CONTENT_RECHECK_EVERY_MS",
@@ -455,6 +480,12 @@ impl Settings {
                     .to_owned(),
                 appid: src.get("REDTRAIL_WECHAT_APPID").map(str::to_owned),
                 secret: src.get("REDTRAIL_WECHAT_SECRET").map(SecretString::from),
+                push_token: src
+                    .get("REDTRAIL_WECHAT_PUSH_TOKEN")
+                    .map(SecretString::from),
+                review_template: src
+                    .get("REDTRAIL_WECHAT_REVIEW_TEMPLATE_ID")
+                    .map(str::to_owned),
                 timeout: Duration::from_millis(parse_u64(
                     "REDTRAIL_WECHAT_TIMEOUT_MS",
                     src.get("REDTRAIL_WECHAT_TIMEOUT_MS"),

@@ -28,6 +28,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orgs;
 pub mod points;
+pub mod push;
 pub mod questions;
 pub mod quiz;
 pub mod rate_limit;

@@ -33,6 +33,7 @@ use crate::http::text;
         (name = "reading", description = "Articles and series (学习), counted study time, my daily study streak (连续学习) and make-up cards (补签卡)"),
         (name = "classes", description = "Online classes (云课堂 / 线上党课) my org is given, attended by heartbeat while live"),
         (name = "submissions", description = "Reflections, photo stories, video, site proposals and volunteer-service reports; the public feed and likes"),
+        (name = "wechat", description = "What WeChat's servers call: the message push (image-check verdicts)"),
         (name = "media", description = "Uploaded photos, video and audio, and the files they are served as"),
         (name = "points", description = "The points ledger: totals, today's payouts and caps"),
         (name = "admin", description = "Organisation admins and platform admins, scoped by the org tree"),

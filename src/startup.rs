@@ -53,6 +53,7 @@ impl Application {
             storage: crate::storage::Storage::new(&settings.media)?,
             metrics: Arc::new(Metrics::new(db.statements())?),
             join_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
+            upload_limiter: RateLimiter::new(30, chrono::Duration::minutes(1)),
             admin_login: AdminLoginLimits::new(&settings),
             settings: Arc::new(settings),
             clock,
@@ -66,8 +67,16 @@ impl Application {
 
         tokio::spawn(sweep_now_and_then(state.clone()));
         tokio::spawn(expire_quizzes_now_and_then(state.clone()));
+        if state.settings.content_check && state.settings.media.public_url.is_empty() {
+            tracing::warn!(
+                "REDTRAIL_MEDIA_PUBLIC_URL is not set: WeChat cannot fetch images, so they are not checked"
+            );
+        }
         if state.settings.content_check {
             tokio::spawn(recheck_content_now_and_then(state.clone()));
+        }
+        if state.settings.wechat.review_template.is_some() {
+            tokio::spawn(send_messages_now_and_then(state.clone()));
         }
 
         let listener = TcpListener::bind(&state.settings.bind)
@@ -190,14 +199,20 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// Housekeeping every few minutes while the server runs: expired idempotency keys go. Safe on
-/// every instance at once; a failure is logged and tried again next time.
+/// Housekeeping every few minutes while the server runs: expired idempotency keys go, and
+/// uploads nobody attached within a day. Safe on every instance at once; a failure is logged
+/// and tried again next time.
 async fn sweep_now_and_then(state: web::Data<AppState>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    let mut every = tokio::time::interval(state.settings.sweep_every);
     loop {
         every.tick().await;
         if let Err(e) = crate::http::idempotency::sweep(&state.db, state.clock.now()).await {
             tracing::warn!(error = %e, "sweeping expired idempotency keys failed");
+        }
+        let now = state.clock.now();
+        let swept = crate::media::service::sweep_unattached(&state.db, &state.storage, now, 500);
+        if let Err(e) = swept.await {
+            tracing::warn!(error = %e, "sweeping unattached media failed");
         }
     }
 }
@@ -246,16 +261,25 @@ async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
     .await
 }
 
+/// Sends queued subscribe messages, every `REDTRAIL_OUTBOX_EVERY_MS`.
+async fn send_messages_now_and_then(state: web::Data<AppState>) {
+    let every = state.settings.outbox_every;
+    leased(state, "outbox.send", every, |state, now| async move {
+        match crate::notifications::service::send_due(&state.db, &state.wechat, now, 50).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tried = n, "sent queued subscribe messages"),
+            Err(e) => tracing::warn!(error = %e, "sending queued subscribe messages failed"),
+        }
+    })
+    .await
+}
+
 /// Asks WeChat again about texts kept unchecked while it was down, every
 /// `REDTRAIL_CONTENT_RECHECK_EVERY_MS`.
 async fn recheck_content_now_and_then(state: web::Data<AppState>) {
     let every = state.settings.content_recheck_every;
     leased(state, "content.recheck", every, |state, now| async move {
-        let ctx = crate::submissions::service::Ctx {
-            public_url: &state.settings.media.public_url,
-            tz: state.settings.timezone,
-            now,
-        };
+        let ctx = crate::submissions::service::Ctx::of(&state.settings, now);
         match crate::submissions::service::recheck_due(&state.db, &state.wechat, ctx, 50).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(checked = n, "checked kept texts again"),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Join attempts per member: 10 a minute, so invite codes cannot be guessed.
     pub join_limiter: RateLimiter,
+    /// Uploads per member: 30 a minute (a nine-photo story and its retries fit easily).
+    pub upload_limiter: RateLimiter,
     /// Admin-login password checks: how many at once, and how many per client IP.
     pub admin_login: AdminLoginLimits,
 }

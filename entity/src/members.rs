@@ -48,6 +48,8 @@ pub enum Relation {
     OrgInvites,
     #[sea_orm(has_one = "super::org_members::Entity")]
     OrgMembers,
+    #[sea_orm(has_many = "super::outbox::Entity")]
+    Outbox,
     #[sea_orm(has_many = "super::points_ledger::Entity")]
     PointsLedger,
     #[sea_orm(has_many = "super::quiz_attempts::Entity")]
@@ -66,6 +68,8 @@ pub enum Relation {
     SubmissionLikes,
     #[sea_orm(has_many = "super::submissions::Entity")]
     Submissions,
+    #[sea_orm(has_many = "super::subscribe_credits::Entity")]
+    SubscribeCredits,
     #[sea_orm(has_many = "super::wrong_questions::Entity")]
     WrongQuestions,
 }
@@ -130,6 +134,12 @@ impl Related<super::org_members::Entity> for Entity {
     }
 }
 
+impl Related<super::outbox::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Outbox.def()
+    }
+}
+
 impl Related<super::points_ledger::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::PointsLedger.def()
@@ -175,6 +185,12 @@ impl Related<super::study_sessions::Entity> for Entity {
 impl Related<super::submission_likes::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::SubmissionLikes.def()
+    }
+}
+
+impl Related<super::subscribe_credits::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::SubscribeCredits.def()
     }
 }
 

@@ -38,6 +38,7 @@ pub struct Model {
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<crate::time::UtcTime>,
     pub points_awarded: i32,
+    pub paid_at: Option<crate::time::UtcTime>,
     pub likes: i32,
     pub published_at: Option<crate::time::UtcTime>,
     pub created_at: crate::time::UtcTime,

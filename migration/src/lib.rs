@@ -22,6 +22,7 @@ mod m20261204_000016_reading;
 mod m20261204_000017_article_body_mediumtext;
 mod m20261207_000018_media;
 mod m20261207_000019_submissions;
+mod m20261207_000020_subscribe_messages;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_article_body_mediumtext::Migration),
             Box::new(m20261207_000018_media::Migration),
             Box::new(m20261207_000019_submissions::Migration),
+            Box::new(m20261207_000020_subscribe_messages::Migration),
         ]
     }
 }

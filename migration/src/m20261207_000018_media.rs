@@ -74,6 +74,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Check-in photo ids were stored unchecked before media existed: none can be trusted
+        // to name the uploader's own photo, so none is kept.
+        manager
+            .get_connection()
+            .execute_unprepared("UPDATE checkins SET photo_media_id = NULL")
+            .await?;
         manager
             .create_index(
                 Index::create()

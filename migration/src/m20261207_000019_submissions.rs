@@ -50,6 +50,9 @@ enum Submissions {
     ReviewedBy,
     ReviewedAt,
     PointsAwarded,
+    /// When the final approval's effects (points, hours, a site) were applied: once per
+    /// submission, whatever it becomes afterwards.
+    PaidAt,
     Likes,
     PublishedAt,
     CreatedAt,
@@ -144,6 +147,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(Submissions::ReviewedBy))
                     .col(utc_null(db, Submissions::ReviewedAt))
                     .col(integer(Submissions::PointsAwarded))
+                    .col(utc_null(db, Submissions::PaidAt))
                     .col(integer(Submissions::Likes))
                     .col(utc_null(db, Submissions::PublishedAt))
                     .col(utc(db, Submissions::CreatedAt))
@@ -179,9 +183,19 @@ impl MigrationTrait for Migration {
                 "ix_submissions_member",
                 vec![Submissions::MemberId, Submissions::Id],
             ),
+            // A reviewer's queue: their orgs' submissions in one status.
             (
                 "ix_submissions_org",
-                vec![Submissions::OrgId, Submissions::Id],
+                vec![Submissions::OrgId, Submissions::Status, Submissions::Id],
+            ),
+            // A campaign's feed.
+            (
+                "ix_submissions_campaign",
+                vec![
+                    Submissions::CampaignId,
+                    Submissions::Status,
+                    Submissions::Id,
+                ],
             ),
             // The content-check retry: unchecked ones, due first.
             (

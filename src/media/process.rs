@@ -118,7 +118,7 @@ pub fn clean_image(
         return Err(ImageProblem::TooLarge);
     }
     let orientation = decoder.orientation().map_err(problem)?;
-    let mut pixels = DynamicImage::from_decoder(decoder).map_err(problem)?;
+    let mut pixels = eight_bit(DynamicImage::from_decoder(decoder).map_err(problem)?);
     pixels.apply_orientation(orientation);
 
     let keep_png =
@@ -137,6 +137,19 @@ pub fn clean_image(
         height: pixels.height(),
         thumb,
     })
+}
+
+/// 16-bit and float images as 8-bit: what JPEG and the phone's screen hold anyway, at half
+/// the memory (or less) for every copy after this one.
+fn eight_bit(pixels: DynamicImage) -> DynamicImage {
+    match pixels {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => pixels,
+        other if other.has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    }
 }
 
 fn problem(err: image::ImageError) -> ImageProblem {
@@ -214,6 +227,17 @@ mod tests {
         let wide = png(300, 1);
         let err = clean_image(&wide, sniff(&wide).unwrap(), LIMITS).err();
         assert_eq!(err, Some(ImageProblem::TooLarge));
+    }
+
+    #[test]
+    fn a_sixteen_bit_image_is_kept_as_eight_bit() {
+        let mut bytes = Vec::new();
+        DynamicImage::ImageRgba16(image::ImageBuffer::new(40, 30))
+            .write_with_encoder(image::codecs::png::PngEncoder::new(&mut bytes))
+            .unwrap();
+        let clean = clean_image(&bytes, sniff(&bytes).unwrap(), LIMITS).unwrap();
+        let stored = image::load_from_memory(&clean.bytes).unwrap();
+        assert_eq!(stored.color(), image::ColorType::Rgba8);
     }
 
     #[test]

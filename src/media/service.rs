@@ -5,20 +5,24 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use entity::media;
+use entity::time::UtcTime;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::Digest;
 use tokio::sync::Semaphore;
 
 use crate::config::MediaSettings;
+use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::storage::Storage;
+use crate::wechat::WechatClient;
+use crate::wechat::moderation::SCENE_SOCIAL_LOG;
 
 use super::dto::{Medium, MediumKind};
 use super::process::{self, CleanImage, ImageProblem, Kind, PixelLimits, SNIFF_BYTES, Sniffed};
@@ -189,14 +193,17 @@ async fn clean(
     sniffed: Sniffed,
     limits: PixelLimits,
 ) -> Result<CleanImage, ApiError> {
-    let _turn = DECODES
+    let turn = DECODES
         .acquire()
         .await
         .map_err(|e| anyhow::anyhow!("decode semaphore closed: {e}"))?;
-    let outcome =
-        tokio::task::spawn_blocking(move || process::clean_image(&bytes, sniffed, limits))
-            .await
-            .map_err(|e| anyhow::anyhow!("image decoding panicked: {e}"))?;
+    // The turn goes with the decoding itself: a request dropped meanwhile does not free it.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        process::clean_image(&bytes, sniffed, limits)
+    })
+    .await
+    .map_err(|_| ApiError::ImageUnreadable)?;
     outcome.map_err(|problem| match problem {
         ImageProblem::TooLarge => ApiError::ImageTooLarge {
             max_pixels: limits.max_pixels,
@@ -418,4 +425,125 @@ pub async fn attached(
         .order_by_asc(media::Column::AttachedPos)
         .all(conn)
         .await?)
+}
+
+const HIDDEN: &str = "hidden";
+
+/// Asks WeChat to check a new image as its uploader sees it (WeChat fetches it from `url`, so
+/// the media URLs must be public). The trace id is kept to match the verdict WeChat pushes
+/// later; if WeChat cannot be asked, the image is marked `unchecked` and stays shown.
+pub async fn request_check(
+    db: &Db,
+    wechat: &WechatClient,
+    received: &Received,
+    openid: &str,
+    public_url: &str,
+) -> Result<(), ApiError> {
+    if received.kind != Kind::Image {
+        return Ok(());
+    }
+    let url = url(public_url, &received.name());
+    let (status, trace) = match wechat.check_image(openid, SCENE_SOCIAL_LOG, &url).await {
+        Ok(trace) => ("pending", Some(trace)),
+        Err(e) => {
+            tracing::warn!(error = %e, "asking WeChat to check an image failed");
+            ("unchecked", None)
+        }
+    };
+    let trace = &trace;
+    db.write(|tx| async move {
+        media::Entity::update_many()
+            .col_expr(media::Column::CheckStatus, Expr::value(status))
+            .col_expr(media::Column::CheckTraceId, Expr::value(trace.clone()))
+            .filter(media::Column::Token.eq(&received.token))
+            .exec(tx.as_ref())
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Records WeChat's verdict on the image it checked under `trace_id`, once (a repeated push
+/// finds it decided). A risky image is hidden: no longer served, left out wherever it was
+/// shown. Answers the medium when this verdict hid it.
+pub async fn record_verdict(
+    tx: &DatabaseTransaction,
+    trace_id: &str,
+    risky: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<media::Model>, ApiError> {
+    let mut update = media::Entity::update_many().col_expr(
+        media::Column::CheckStatus,
+        Expr::value(if risky { "risky" } else { "pass" }),
+    );
+    if risky {
+        update = update
+            .col_expr(media::Column::Status, Expr::value(HIDDEN))
+            .col_expr(media::Column::HiddenAt, Expr::value(UtcTime::from(now)));
+    }
+    let done = update
+        .filter(media::Column::CheckTraceId.eq(trace_id))
+        .filter(media::Column::CheckStatus.eq("pending"))
+        .exec(tx)
+        .await?;
+    if done.rows_affected == 0 || !risky {
+        return Ok(None);
+    }
+    Ok(media::Entity::find()
+        .filter(media::Column::CheckTraceId.eq(trace_id))
+        .one(tx)
+        .await?)
+}
+
+impl Holder {
+    /// What a medium is attached to, if anything.
+    pub fn of(medium: &media::Model) -> Option<Self> {
+        match (medium.attached_kind.as_deref(), medium.attached_id) {
+            (Some("checkin"), Some(id)) => Some(Holder::Checkin(id)),
+            (Some("avatar"), Some(id)) => Some(Holder::Avatar(id)),
+            (Some("submission"), Some(id)) => Some(Holder::Submission(id)),
+            _ => None,
+        }
+    }
+}
+
+/// Uploads never attached within this long are removed (a member who gave up on a post).
+const UNATTACHED_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Removes media nobody attached within a day, files and rows, up to `limit` at a time. Safe
+/// on every instance at once: a row goes only while still unattached, its files after.
+pub async fn sweep_unattached(
+    db: &Db,
+    storage: &Storage,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<usize, ApiError> {
+    let stale = media::Entity::find()
+        .filter(media::Column::AttachedKind.is_null())
+        .filter(media::Column::CreatedAt.lt(UtcTime::from(now - UNATTACHED_FOR)))
+        .limit(limit)
+        .all(db.conn())
+        .await?;
+    let mut removed = 0;
+    for m in stale {
+        let id = m.id;
+        let gone = db
+            .write(|tx| async move {
+                let done = media::Entity::delete_many()
+                    .filter(media::Column::Id.eq(id))
+                    .filter(media::Column::AttachedKind.is_null())
+                    .exec(tx.as_ref())
+                    .await?;
+                Ok(done.rows_affected == 1)
+            })
+            .await?;
+        if gone {
+            storage.delete(&format!("{}.{}", m.token, m.ext)).await;
+            if m.has_thumb {
+                storage.delete(&format!("{}{THUMB_SUFFIX}", m.token)).await;
+            }
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

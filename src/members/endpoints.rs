@@ -9,6 +9,7 @@ use crate::http::ValidJson;
 use crate::http::paging::{Page, PageQuery};
 use crate::http::responses::{AdminOnly, InScope, JsonBodyErrors, NeedsLogin};
 use crate::state::State;
+use crate::wechat::moderation::{SCENE_PROFILE, Verdict, moderate};
 
 use super::dto::{AdminUpdateMember, Member, MemberFilter, PhoneCode, ReplaceRoles, UpdateMe};
 use super::service;
@@ -37,6 +38,8 @@ async fn get_me(state: State, caller: Caller) -> Reply<Member> {
 }
 
 /// Edit my nickname, avatar and real name (PUT with the full set: `wx.request` has no PATCH).
+/// A changed nickname goes through WeChat's content check (it shows on leaderboards): risky or
+/// doubtful is 422 `content_risky`; if WeChat cannot be reached it is kept.
 /// A new avatar is an image I uploaded, named by `avatar_media_id`; `avatar_url` may only
 /// repeat my current one (keep) or be null (remove).
 #[utoipa::path(
@@ -50,10 +53,21 @@ async fn get_me(state: State, caller: Caller) -> Reply<Member> {
 #[put("/me")]
 async fn put_me(state: State, caller: Caller, body: ValidJson<UpdateMe>) -> Reply<Member> {
     let public_url = &state.settings.media.public_url;
+    let nickname = body.nickname.as_deref().map(str::trim);
+    let check = match nickname {
+        Some(new) if Some(new) != caller.member.nickname.as_deref() => {
+            let (wechat, enabled) = (&state.wechat, state.settings.content_check);
+            let openid = caller.member.openid.as_deref();
+            moderate(wechat, enabled, openid, SCENE_PROFILE, None, new).await
+        }
+        _ => Verdict::Off,
+    };
+    let edit = body.into_inner();
     let member = service::update_me(
         &state.db,
         caller.member_id,
-        body.into_inner(),
+        edit,
+        &check,
         public_url,
         state.now(),
     )

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{self, Page, PageQuery};
 use crate::media::service::{self as media, Holder};
+use crate::wechat::moderation::Verdict;
 use crate::wechat::{WechatClient, WechatError};
 
 use crate::auth::roles::{Role, RoleGrant, grant_of, roles_of};
@@ -173,17 +174,29 @@ pub async fn bind_phone(
     .await
 }
 
-/// Edits my profile. A new avatar is an image of mine, attached here (so nobody else can use
-/// it); otherwise the avatar URL can only stay or go.
+/// Edits my profile. A new nickname (shown on leaderboards) must not be one WeChat's content
+/// check found risky or doubtful (`nickname_check`, asked before). A new avatar is an image of
+/// mine, attached here (so nobody else can use it); otherwise the avatar URL can only stay or
+/// go.
 pub async fn update_me(
     db: &Db,
     member_id: i64,
     edit: UpdateMe,
+    nickname_check: &Verdict,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
+    if matches!(nickname_check, Verdict::Risky(_) | Verdict::Review(_)) {
+        return Err(ApiError::field(
+            "nickname",
+            FieldIssue::new("content_risky"),
+        ));
+    }
     let edit = &edit;
     db.write(|tx| async move {
+        // Two avatar changes at once queue here, so one medium ends up the avatar and the
+        // "keep my current avatar" compare below reads a settled row.
+        lock(&tx, member_id).await?;
         let member = members::Entity::find_by_id(member_id)
             .one(tx.as_ref())
             .await?
@@ -195,7 +208,7 @@ pub async fn update_me(
                     media::attach(&tx, member_id, &[id], avatar, true, "avatar_media_id").await?;
                 taken
                     .into_iter()
-                    .next()
+                    .find(|m| m.id == id)
                     .map(|m| media::view(m, public_url).url)
             }
             (None, Some(url)) if member.avatar_url.as_ref() == Some(url) => Some(url.clone()),
@@ -478,5 +491,21 @@ pub async fn lock(tx: &sea_orm::DatabaseTransaction, member_id: i64) -> Result<(
         .one(tx)
         .await?
         .ok_or(ApiError::NotFound)?;
+    Ok(())
+}
+
+/// Takes down a member's avatar (WeChat found the image risky).
+pub async fn drop_avatar(
+    tx: &sea_orm::DatabaseTransaction,
+    member_id: i64,
+) -> Result<(), ApiError> {
+    members::Entity::update_many()
+        .col_expr(
+            members::Column::AvatarUrl,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(members::Column::Id.eq(member_id))
+        .exec(tx)
+        .await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 /// One message in my inbox.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -43,4 +44,27 @@ pub struct Inbox {
 pub struct ReadAll {
     /// How many messages were unread.
     pub marked: u64,
+}
+
+/// `POST /me/subscriptions`: the member agreed, in `wx.requestSubscribeMessage`, to one
+/// message of this template.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct Consent {
+    /// The template the member agreed to (the review-result template configured here).
+    #[validate(length(min = 1, max = 64))]
+    #[schema(
+        example = "6ylC5Y4mX8hXf0nM2w1V0gX9R5bYkQ7e8aC1tD3uLs0",
+        min_length = 1,
+        max_length = 64
+    )]
+    pub template_id: String,
+}
+
+/// The send credits held for a template.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Credits {
+    /// The template.
+    pub template_id: String,
+    /// Messages of it that may still be sent to me (one per consent, 50 at most).
+    pub credits: i32,
 }

@@ -4,17 +4,20 @@ use actix_web::web::{Json, Path, Query};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Caller;
-use crate::error::ErrorBody;
+use crate::error::{ApiError, ErrorBody, FieldIssue};
 use crate::http::Reply;
+use crate::http::ValidJson;
+use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::paging::PageQuery;
-use crate::http::responses::NeedsLogin;
+use crate::http::responses::{IdempotencyHeader, JsonBodyErrors, NeedsLogin};
 use crate::state::State;
 
-use super::dto::{Inbox, Notification, ReadAll};
+use super::dto::{Consent, Credits, Inbox, Notification, ReadAll};
 use super::service;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(my_notifications)
+    cfg.service(grant_subscription)
+        .service(my_notifications)
         .service(read_notification)
         .service(read_all_notifications);
 }
@@ -59,4 +62,45 @@ async fn read_notification(state: State, caller: Caller, id: Path<i64>) -> Reply
 async fn read_all_notifications(state: State, caller: Caller) -> Reply<ReadAll> {
     let marked = service::mark_all_read(&state.db, caller.member_id, state.now()).await?;
     Ok(Json(ReadAll { marked }))
+}
+
+/// Record that I agreed to one subscribe message of `template_id` (each consent the
+/// mini-program's `wx.requestSubscribeMessage` reports): one send credit. When a review of my
+/// submission is decided and I hold a credit, the outcome is also sent to my WeChat, using it.
+/// Send an `Idempotency-Key`: a retry must not count one consent twice.
+#[utoipa::path(
+    tag = "me",
+    params(IdempotencyHeader),
+    request_body = Consent,
+    responses(
+        (status = 201, description = "The credits I now hold for it", body = Credits),
+        (status = 422, description = "`validation_failed`: not a template this server sends (`unknown_template`); `idempotency.key_reused`", body = ErrorBody),
+        NeedsLogin, JsonBodyErrors,
+    )
+)]
+#[post("/me/subscriptions")]
+async fn grant_subscription(
+    state: State,
+    caller: Caller,
+    key: IdempotencyKey,
+    body: ValidJson<Consent>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let template = body.template_id.trim();
+    if state.settings.wechat.review_template.as_deref() != Some(template) {
+        return Err(ApiError::field(
+            "template_id",
+            FieldIssue::new("unknown_template"),
+        ));
+    }
+    let (member_id, now) = (caller.member_id, state.now());
+    idempotency::once(
+        &state.db,
+        member_id,
+        &key,
+        body.fingerprint(),
+        now,
+        actix_web::http::StatusCode::CREATED,
+        |tx| async move { service::grant(&tx, member_id, template, now).await },
+    )
+    .await
 }

@@ -1,18 +1,21 @@
 //! Writing to a member's inbox and reading it back.
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use entity::notifications;
 use entity::time::UtcTime;
-use sea_orm::sea_query::Expr;
+use entity::{members, notifications, outbox, subscribe_credits};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::db::Db;
+use crate::db::{Db, insert_unless_duplicate};
 use crate::error::ApiError;
 use crate::http::paging::{Page, PageQuery};
+use crate::wechat::{WechatClient, WechatError};
 
-use super::dto::{Inbox, Notification};
+use super::dto::{Credits, Inbox, Notification};
 
 /// A message to send.
 pub struct Message<'a> {
@@ -102,9 +105,20 @@ pub async fn mark_read(
         if found.read_at.is_some() {
             return Ok(view(found));
         }
-        let mut row: notifications::ActiveModel = found.into();
-        row.read_at = Set(Some(now.into()));
-        Ok(view(row.update(tx.as_ref()).await?))
+        // Conditional: a read-all racing this keeps its own moment.
+        notifications::Entity::update_many()
+            .col_expr(
+                notifications::Column::ReadAt,
+                Expr::value(UtcTime::from(now)),
+            )
+            .filter(notifications::Column::Id.eq(id))
+            .filter(notifications::Column::ReadAt.is_null())
+            .exec(tx.as_ref())
+            .await?;
+        Ok(Notification {
+            read: true,
+            ..view(found)
+        })
     })
     .await
 }
@@ -122,6 +136,178 @@ pub async fn mark_all_read(db: &Db, member_id: i64, now: DateTime<Utc>) -> Resul
             .exec(tx.as_ref())
             .await?;
         Ok(done.rows_affected)
+    })
+    .await
+}
+
+/// Most send credits one member holds for one template: consents are one-off, and a burst of
+/// taps should not bank hundreds.
+const MAX_CREDITS: i32 = 50;
+/// Sends tried before a message is given up.
+const MAX_ATTEMPTS: i32 = 5;
+const PENDING: &str = "pending";
+
+/// Records one consent given in `wx.requestSubscribeMessage` for `template_id`: one more send
+/// credit (at most 50 held). Answers the credits now held.
+pub async fn grant(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    template_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Credits, ApiError> {
+    let row = subscribe_credits::ActiveModel {
+        member_id: Set(member_id),
+        template_id: Set(template_id.to_owned()),
+        credits: Set(0),
+        updated_at: Set(now.into()),
+    };
+    insert_unless_duplicate(tx, row).await?;
+    subscribe_credits::Entity::update_many()
+        .col_expr(
+            subscribe_credits::Column::Credits,
+            Expr::col(subscribe_credits::Column::Credits).add(1),
+        )
+        .col_expr(
+            subscribe_credits::Column::UpdatedAt,
+            Expr::value(UtcTime::from(now)),
+        )
+        .filter(subscribe_credits::Column::MemberId.eq(member_id))
+        .filter(subscribe_credits::Column::TemplateId.eq(template_id))
+        .filter(subscribe_credits::Column::Credits.lt(MAX_CREDITS))
+        .exec(tx)
+        .await?;
+    let credits = subscribe_credits::Entity::find_by_id((member_id, template_id.to_owned()))
+        .one(tx)
+        .await?
+        .map_or(0, |c| c.credits);
+    Ok(Credits {
+        template_id: template_id.to_owned(),
+        credits,
+    })
+}
+
+/// Queues a subscribe message to the member if they hold a credit for `template_id`, taking
+/// one (a conditional update decides, so two outcomes at once cannot both spend the last).
+/// Inside the caller's transaction: the message is queued exactly when the outcome commits;
+/// sending happens later and never touches the outcome. Answers whether it was queued.
+pub async fn queue(
+    tx: &DatabaseTransaction,
+    member_id: i64,
+    template_id: &str,
+    message: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let taken = subscribe_credits::Entity::update_many()
+        .col_expr(
+            subscribe_credits::Column::Credits,
+            Expr::col(subscribe_credits::Column::Credits).sub(1),
+        )
+        .filter(subscribe_credits::Column::MemberId.eq(member_id))
+        .filter(subscribe_credits::Column::TemplateId.eq(template_id))
+        .filter(subscribe_credits::Column::Credits.gt(0))
+        .exec(tx)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Ok(false);
+    }
+    outbox::ActiveModel {
+        member_id: Set(member_id),
+        template_id: Set(template_id.to_owned()),
+        payload: Set(message.to_string()),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_at: Set(now.into()),
+        last_error: Set(None),
+        created_at: Set(now.into()),
+        sent_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(true)
+}
+
+/// The wait before sending again after `attempts` failures: 1, 2, 4, 8 minutes.
+fn retry_delay(attempts: i32) -> chrono::Duration {
+    chrono::Duration::minutes(1 << attempts.clamp(0, 6))
+}
+
+/// Sends up to `limit` queued messages whose time has come; answers how many were tried. Sent
+/// ones are marked sent; 43101 (the member's consent is gone) drops the message and the
+/// template's remaining credits; other failures are tried again later, five times at most.
+pub async fn send_due(
+    db: &Db,
+    wechat: &WechatClient,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<usize, ApiError> {
+    let due = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(PENDING))
+        .filter(outbox::Column::NextAt.lte(UtcTime::from(now)))
+        .order_by_asc(outbox::Column::NextAt)
+        .limit(limit)
+        .all(db.conn())
+        .await?;
+    let openids: HashMap<i64, String> = members::Entity::find()
+        .filter(members::Column::Id.is_in(due.iter().map(|m| m.member_id)))
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .filter_map(|m| Some((m.id, m.openid?)))
+        .collect();
+    for message in &due {
+        let outcome = match (
+            openids.get(&message.member_id),
+            serde_json::from_str::<serde_json::Value>(&message.payload),
+        ) {
+            (Some(openid), Ok(payload)) => wechat.send_subscribe(openid, &payload).await,
+            _ => Err(WechatError::Api {
+                errcode: 0,
+                errmsg: "no WeChat identity or an unreadable message".into(),
+            }),
+        };
+        if let Err(e) = settle(db, message, outcome, now).await {
+            tracing::warn!(message = message.id, error = %e, "recording a subscribe message's fate failed");
+        }
+    }
+    Ok(due.len())
+}
+
+async fn settle(
+    db: &Db,
+    message: &outbox::Model,
+    outcome: Result<(), WechatError>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let outcome = &outcome;
+    db.write(|tx| async move {
+        let mut row: outbox::ActiveModel = message.clone().into();
+        let attempts = message.attempts + 1;
+        row.attempts = Set(attempts);
+        match outcome {
+            Ok(()) => {
+                row.status = Set("sent".to_owned());
+                row.sent_at = Set(Some(now.into()));
+            }
+            Err(WechatError::Api { errcode: 43101, .. }) => {
+                row.status = Set("refused".to_owned());
+                row.last_error = Set(Some("43101".to_owned()));
+                subscribe_credits::Entity::update_many()
+                    .col_expr(subscribe_credits::Column::Credits, Expr::value(0))
+                    .filter(subscribe_credits::Column::MemberId.eq(message.member_id))
+                    .filter(subscribe_credits::Column::TemplateId.eq(&message.template_id))
+                    .exec(tx.as_ref())
+                    .await?;
+            }
+            Err(e) => {
+                let give_up = attempts >= MAX_ATTEMPTS;
+                row.status = Set(if give_up { "failed" } else { PENDING }.to_owned());
+                row.next_at = Set((now + retry_delay(attempts)).into());
+                row.last_error = Set(Some(e.to_string().chars().take(200).collect()));
+            }
+        }
+        row.update(tx.as_ref()).await?;
+        Ok(())
     })
     .await
 }

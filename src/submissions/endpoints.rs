@@ -34,11 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 fn ctx(state: &AppState) -> Ctx<'_> {
-    Ctx {
-        public_url: &state.settings.media.public_url,
-        tz: state.settings.timezone,
-        now: state.now(),
-    }
+    Ctx::of(&state.settings, state.now())
 }
 
 /// Post a reflection (心得体会), photo story or video; volunteers also a site proposal or a
@@ -188,6 +184,7 @@ async fn edit_submission(
     responses(
         (status = 200, description = "Withdrawn", body = Submission),
         (status = 404, description = "`not_found`: no such submission of mine", body = ErrorBody),
+        (status = 409, description = "`conflict.stale_version`: a review decided it at that very moment; send again", body = ErrorBody),
         NeedsLogin,
     )
 )]

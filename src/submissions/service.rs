@@ -25,11 +25,13 @@ use crate::db::{Db, insert_unless_duplicate};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::paging::{Page, PageQuery};
 use crate::media::service::{self as media_service, Holder};
-use crate::notifications::service::{Message, notify};
+use crate::notifications::service::{self as subscribe, Message, notify};
+use crate::notifications::template::{data, fit};
 use crate::points::dto::Source;
 use crate::points::service::{Payout, award};
 use crate::sites::dto::{NewSite, SiteCategory, SiteStatus};
-use crate::wechat::{Suggest, WechatClient};
+use crate::wechat::WechatClient;
+use crate::wechat::moderation::{SCENE_FORUM, SCENE_SOCIAL_LOG, Verdict, moderate};
 
 use super::dto::{
     Author, FeedFilter, Likes, Moderation, NewSubmission, ProposedSite, ReviewDecision,
@@ -44,37 +46,17 @@ const SERVICE_AGE: Days = Days::new(366);
 /// The first background retry of an unchecked text waits this long; each next one twice as
 /// long, up to an hour.
 const RECHECK_FIRST: chrono::Duration = chrono::Duration::minutes(1);
+/// Background checks of one text before it is left to a person (about a day of tries).
+const RECHECK_TRIES: i32 = 30;
 
-/// What the content check said, before anything is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Review(String),
-    Risky(String),
-    /// WeChat could not be asked: kept, and asked again later.
-    Unchecked,
-    /// No WeChat identity to ask with.
-    Manual,
-    Off,
-}
-
-impl Verdict {
-    fn moderation(&self) -> Moderation {
-        match self {
-            Verdict::Pass => Moderation::Pass,
-            Verdict::Review(_) => Moderation::Review,
-            Verdict::Risky(_) => Moderation::Risky,
-            Verdict::Unchecked => Moderation::Unchecked,
-            Verdict::Manual => Moderation::Manual,
-            Verdict::Off => Moderation::Off,
-        }
-    }
-
-    fn label(&self) -> Option<String> {
-        match self {
-            Verdict::Review(l) | Verdict::Risky(l) => Some(l.clone()).filter(|l| !l.is_empty()),
-            _ => None,
-        }
+fn moderation_of(verdict: &Verdict) -> Moderation {
+    match verdict {
+        Verdict::Pass => Moderation::Pass,
+        Verdict::Review(_) => Moderation::Review,
+        Verdict::Risky(_) => Moderation::Risky,
+        Verdict::Unchecked => Moderation::Unchecked,
+        Verdict::Manual => Moderation::Manual,
+        Verdict::Off => Moderation::Off,
     }
 }
 
@@ -133,35 +115,8 @@ fn stage_of(s: ReviewStage) -> Stage {
 /// WeChat's scene for the content check: a forum post, or a social log for picture posts.
 fn scene(kind: SubmissionKind) -> u8 {
     match kind {
-        SubmissionKind::PhotoStory | SubmissionKind::Video => 4,
-        _ => 3,
-    }
-}
-
-/// Asks WeChat about a text as its author (`openid`). Never fails: WeChat being slow or down
-/// is `Unchecked`, and the text is kept and asked about again later.
-pub async fn moderate(
-    wechat: &WechatClient,
-    enabled: bool,
-    openid: Option<&str>,
-    scene: u8,
-    title: Option<&str>,
-    content: &str,
-) -> Verdict {
-    if !enabled {
-        return Verdict::Off;
-    }
-    let Some(openid) = openid else {
-        return Verdict::Manual;
-    };
-    match wechat.check_text(openid, scene, title, content).await {
-        Ok(Suggest::Pass) => Verdict::Pass,
-        Ok(Suggest::Review(label)) => Verdict::Review(label),
-        Ok(Suggest::Risky(label)) => Verdict::Risky(label),
-        Err(e) => {
-            tracing::warn!(error = %e, "the content check failed; the text is kept and checked later");
-            Verdict::Unchecked
-        }
+        SubmissionKind::PhotoStory | SubmissionKind::Video => SCENE_SOCIAL_LOG,
+        _ => SCENE_FORUM,
     }
 }
 
@@ -173,7 +128,15 @@ pub async fn moderate_submission(
     new: &NewSubmission,
 ) -> Verdict {
     let scene = scene(new.kind);
-    moderate(wechat, enabled, openid, scene, Some(&new.title), &new.body).await
+    moderate(
+        wechat,
+        enabled,
+        openid,
+        scene,
+        Some(&new.title),
+        &checked_text(new),
+    )
+    .await
 }
 
 /// The wait before the next background check after `tries` failed ones: 1, 2, 4... minutes, at
@@ -240,7 +203,7 @@ async fn settle(
         let mut update = submissions::Entity::update_many()
             .col_expr(
                 submissions::Column::Moderation,
-                Expr::value(moderation_str(verdict.moderation())),
+                Expr::value(moderation_str(moderation_of(verdict))),
             )
             .col_expr(
                 submissions::Column::ModerationLabel,
@@ -249,6 +212,18 @@ async fn settle(
         let status = Status::parse(&row.status);
         let mut outcome = None;
         match verdict {
+            Verdict::Unchecked if row.moderation_tries + 1 >= RECHECK_TRIES => {
+                // Given up: a person decides, as for any text WeChat cannot judge.
+                update = update
+                    .col_expr(
+                        submissions::Column::Moderation,
+                        Expr::value(moderation_str(Moderation::Manual)),
+                    )
+                    .col_expr(
+                        submissions::Column::ModerationNextAt,
+                        Expr::value(Option::<UtcTime>::None),
+                    );
+            }
             Verdict::Unchecked => {
                 let next = UtcTime::from(ctx.now + recheck_delay(row.moderation_tries + 1));
                 update = update
@@ -307,11 +282,61 @@ async fn settle(
                 .one(tx.as_ref())
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            tell(tx.as_ref(), &saved, outcome, ctx.now).await?;
+            tell(&tx, &saved, outcome, ctx).await?;
         }
         Ok(())
     })
     .await
+}
+
+/// An image of the submission was found risky after the fact (WeChat's verdict arrives later):
+/// the image is already hidden; the submission goes back to review, out of the feed, with the
+/// flag shown to reviewers, and its author is told. Points already paid stay paid (once).
+pub async fn send_back(
+    tx: &DatabaseTransaction,
+    id: i64,
+    label: Option<&str>,
+    ctx: Ctx<'_>,
+) -> Result<(), ApiError> {
+    let now = ctx.now;
+    let Some(row) = submissions::Entity::find_by_id(id).one(tx).await? else {
+        return Ok(());
+    };
+    let status = Status::parse(&row.status);
+    if matches!(status, Status::Rejected | Status::Withdrawn) {
+        return Ok(());
+    }
+    let stage = match status {
+        Status::Pending => Stage::parse(row.stage.as_deref()),
+        _ => Stage::entry(row.two_stage),
+    };
+    let version = bump(tx, &row).await?;
+    let mut back: submissions::ActiveModel = row.into();
+    back.status = Set(Status::Pending.as_str().to_owned());
+    back.stage = Set(stage.map(|s| s.as_str().to_owned()));
+    back.version = Set(version);
+    back.moderation = Set(moderation_str(Moderation::Risky).to_owned());
+    back.moderation_label = Set(Some(format!("image:{}", label.unwrap_or(""))));
+    back.published_at = Set(None);
+    back.updated_at = Set(now.into());
+    let saved = back.update(tx).await?;
+    tell(tx, &saved, "submission.returned", ctx).await
+}
+
+/// Every text of a submission the feed shows, for the content check: the body, and a proposed
+/// site's name and address or a service report's place.
+fn checked_text(new: &NewSubmission) -> String {
+    let mut text = new.body.clone();
+    let extra = [
+        new.site.as_ref().map(|s| s.name.as_str()),
+        new.site.as_ref().and_then(|s| s.address.as_deref()),
+        new.service.as_ref().map(|s| s.place.as_str()),
+    ];
+    for part in extra.into_iter().flatten() {
+        text.push('\n');
+        text.push_str(part);
+    }
+    text
 }
 
 /// Why a risky text was refused, for its author.
@@ -451,7 +476,7 @@ fn fill(
         .flatten()
         .map(|s| s.as_str().to_owned()));
     row.two_stage = Set(two_stage);
-    row.moderation = Set(moderation_str(verdict.moderation()).to_owned());
+    row.moderation = Set(moderation_str(moderation_of(verdict)).to_owned());
     row.moderation_label = Set(verdict.label());
     row.moderation_tries = Set(0);
     row.moderation_next_at =
@@ -474,6 +499,19 @@ pub struct Ctx<'a> {
     pub public_url: &'a str,
     pub tz: Tz,
     pub now: DateTime<Utc>,
+    /// The subscribe-message template review outcomes are also sent with, if any.
+    pub review_template: Option<&'a str>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn of(settings: &'a crate::config::Settings, now: DateTime<Utc>) -> Self {
+        Ctx {
+            public_url: &settings.media.public_url,
+            tz: settings.timezone,
+            now,
+            review_template: settings.wechat.review_template.as_deref(),
+        }
+    }
 }
 
 /// A new submission, inside the caller's transaction (with its idempotency key). A risky text
@@ -506,7 +544,7 @@ pub async fn create(
     let saved = row.insert(tx).await?;
     attach_media(tx, writer.member_id, saved.id, new).await?;
     if let Verdict::Risky(_) = verdict {
-        tell(tx, &saved, "submission.rejected", ctx.now).await?;
+        tell(tx, &saved, "submission.rejected", ctx).await?;
     }
     one_view(tx, saved, Some(writer.member_id), false, ctx.public_url).await
 }
@@ -526,6 +564,10 @@ pub async fn update(
         if !machine::editable(Status::parse(&current.status)) {
             return Err(ApiError::NotEditable);
         }
+        // Paid once (then sent back), it keeps what it was paid for.
+        if current.paid_at.is_some() && !same_facts(&current, new) {
+            return Err(ApiError::NotEditable);
+        }
         let two_stage = check(&tx, writer.member_id, writer.roles, new, ctx.now, ctx.tz).await?;
         let version = bump(&tx, &current).await?;
         let mut row: submissions::ActiveModel = current.into();
@@ -534,7 +576,7 @@ pub async fn update(
         let saved = row.update(tx.as_ref()).await?;
         attach_media(&tx, writer.member_id, id, new).await?;
         if let Verdict::Risky(_) = verdict {
-            tell(tx.as_ref(), &saved, "submission.rejected", ctx.now).await?;
+            tell(&tx, &saved, "submission.rejected", ctx).await?;
         }
         one_view(
             tx.as_ref(),
@@ -571,6 +613,17 @@ pub async fn withdraw(
         one_view(tx.as_ref(), saved, Some(member_id), false, ctx.public_url).await
     })
     .await
+}
+
+/// Whether `new` keeps the kind and the facts a payout was reckoned on.
+fn same_facts(row: &submissions::Model, new: &NewSubmission) -> bool {
+    let site = new.site.as_ref();
+    let service = new.service.as_ref();
+    row.kind == new.kind.as_str()
+        && row.lat == site.map(|s| s.lat)
+        && row.lng == site.map(|s| s.lng)
+        && row.service_date == service.map(|s| s.date)
+        && row.service_minutes == service.map(|s| (s.hours * 60.0).round() as i32)
 }
 
 /// Moves `row` to its next version if it is still at the one read: the conditional update
@@ -795,11 +848,14 @@ pub async fn like(
     now: DateTime<Utc>,
 ) -> Result<Likes, ApiError> {
     db.write(|tx| async move {
-        submissions::Entity::find_by_id(id)
-            .filter(submissions::Column::Status.is_in(public_statuses()))
-            .one(tx.as_ref())
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        // The row first, locked: the like's foreign-key check would otherwise share-lock it
+        // and two likers' counter updates deadlock (MariaDB).
+        let mut row = submissions::Entity::find_by_id(id)
+            .filter(submissions::Column::Status.is_in(public_statuses()));
+        if tx.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+            row = row.lock_exclusive();
+        }
+        row.one(tx.as_ref()).await?.ok_or(ApiError::NotFound)?;
         let changed = if like {
             let row = submission_likes::ActiveModel {
                 submission_id: Set(id),
@@ -957,7 +1013,9 @@ pub async fn review(
             Stage::parse(row.stage.as_deref()),
         );
         let step = machine::review(status, stage, decision).ok_or(ApiError::NotReviewable)?;
-        let final_stage = stage == Some(Stage::Final);
+        // The final stage, and featuring (a final decision too) under two-stage review.
+        let final_stage =
+            stage == Some(Stage::Final) || (row.two_stage && decision == Decision::Feature);
         if final_stage
             && (!above(&admin.scope, org.as_ref())
                 || row.first_reviewed_by == Some(admin.member_id))
@@ -1016,7 +1074,7 @@ pub async fn review(
         if step.finally_approves {
             saved.points_awarded = approve(&tx, admin.member_id, &saved, ctx).await?;
         }
-        tell(tx.as_ref(), &saved, step.outcome, ctx.now).await?;
+        tell(&tx, &saved, step.outcome, ctx).await?;
         record(
             tx.as_ref(),
             Change {
@@ -1050,6 +1108,23 @@ async fn approve(
     row: &submissions::Model,
     ctx: Ctx<'_>,
 ) -> Result<i32, ApiError> {
+    // Once per submission, whatever its kind became: approved again after being sent back (and
+    // maybe edited into another kind), it pays nothing, adds no hours, makes no site.
+    let first = submissions::Entity::update_many()
+        .col_expr(
+            submissions::Column::PaidAt,
+            Expr::value(UtcTime::from(ctx.now)),
+        )
+        .filter(submissions::Column::Id.eq(row.id))
+        .filter(submissions::Column::PaidAt.is_null())
+        .exec(tx)
+        .await?;
+    if first.rows_affected != 1 {
+        return Ok(row.points_awarded);
+    }
+    // The member's row first: the payout's rows and the hours below all touch it, and two
+    // approvals for one volunteer must queue rather than deadlock (MariaDB).
+    crate::members::service::lock(tx, row.member_id).await?;
     let kind = SubmissionKind::parse(&row.kind);
     let (source, units) = match (kind, row.service_minutes) {
         (SubmissionKind::VolunteerService, Some(minutes)) => {
@@ -1071,35 +1146,33 @@ async fn approve(
         ctx.now,
     )
     .await?;
-    if !paid.replayed {
-        if let Some(minutes) = row.service_minutes {
-            members::Entity::update_many()
-                .col_expr(
-                    members::Column::VolunteerMinutes,
-                    Expr::col(members::Column::VolunteerMinutes).add(i64::from(minutes)),
-                )
-                .filter(members::Column::Id.eq(row.member_id))
-                .exec(tx)
-                .await?;
-        }
-        if kind == SubmissionKind::SiteProposal
-            && let (Some(name), Some(lat), Some(lng)) = (&row.site_name, row.lat, row.lng)
-        {
-            let site = NewSite {
-                name: name.clone(),
-                description: Some(row.body.clone()),
-                address: row.address.clone(),
-                region: None,
-                category: SiteCategory::Other,
-                lat,
-                lng,
-                radius_m: None,
-                opening_hours: None,
-                cover_media_id: None,
-                status: Some(SiteStatus::Hidden),
-            };
-            crate::sites::service::insert(tx, actor, &site, ctx.now).await?;
-        }
+    if let Some(minutes) = row.service_minutes {
+        members::Entity::update_many()
+            .col_expr(
+                members::Column::VolunteerMinutes,
+                Expr::col(members::Column::VolunteerMinutes).add(i64::from(minutes)),
+            )
+            .filter(members::Column::Id.eq(row.member_id))
+            .exec(tx)
+            .await?;
+    }
+    if kind == SubmissionKind::SiteProposal
+        && let (Some(name), Some(lat), Some(lng)) = (&row.site_name, row.lat, row.lng)
+    {
+        let site = NewSite {
+            name: name.clone(),
+            description: Some(row.body.clone()),
+            address: row.address.clone(),
+            region: None,
+            category: SiteCategory::Other,
+            lat,
+            lng,
+            radius_m: None,
+            opening_hours: None,
+            cover_media_id: None,
+            status: Some(SiteStatus::Hidden),
+        };
+        crate::sites::service::insert(tx, actor, &site, ctx.now).await?;
     }
     submissions::Entity::update_many()
         .col_expr(submissions::Column::PointsAwarded, Expr::value(paid.points))
@@ -1109,38 +1182,55 @@ async fn approve(
     Ok(paid.points)
 }
 
-/// Tells the author what became of their submission.
+/// Tells the author what became of their submission: in the inbox, and by a WeChat subscribe
+/// message if a review template is configured and they hold a credit for it.
 async fn tell(
-    conn: &impl ConnectionTrait,
+    tx: &DatabaseTransaction,
     row: &submissions::Model,
     outcome: &str,
-    now: DateTime<Utc>,
+    ctx: Ctx<'_>,
 ) -> Result<(), ApiError> {
     let title = &row.title;
-    let (headline, body) = match outcome {
-        "submission.first_passed" => ("投稿通过初选", format!("《{title}》已通过初选，等待终选。")),
+    let (headline, body, phrase, note) = match outcome {
+        "submission.first_passed" => (
+            "投稿通过初选",
+            format!("《{title}》已通过初选，等待终选。"),
+            "初审通过",
+            "等待终审".to_owned(),
+        ),
         "submission.approved" => (
             "投稿已通过审核",
             format!(
                 "《{title}》已通过审核并发布，获得 {} 积分。",
                 row.points_awarded
             ),
+            "已通过",
+            format!("获得{}积分", row.points_awarded),
         ),
-        "submission.featured" => ("投稿被评为优秀", format!("《{title}》被评为优秀作品。")),
+        "submission.featured" => (
+            "投稿被评为优秀",
+            format!("《{title}》被评为优秀作品。"),
+            "优秀",
+            "被评为优秀作品".to_owned(),
+        ),
         "submission.returned" => (
             "投稿重新进入审核",
-            format!("《{title}》中的图片未通过安全检测，已隐藏并重新审核。"),
+            format!("《{title}》的内容未通过安全检测，已退回重新审核。"),
+            "重新审核",
+            "内容未通过安全检测".to_owned(),
         ),
-        _ => (
-            "投稿未通过审核",
-            format!(
-                "《{title}》未通过审核：{}。可修改后重新提交。",
-                row.reject_reason.as_deref().unwrap_or("")
-            ),
-        ),
+        _ => {
+            let reason = row.reject_reason.as_deref().unwrap_or("");
+            (
+                "投稿未通过审核",
+                format!("《{title}》未通过审核：{reason}。可修改后重新提交。"),
+                "未通过",
+                reason.to_owned(),
+            )
+        }
     };
     notify(
-        conn,
+        tx,
         Message {
             member_id: row.member_id,
             kind: outcome,
@@ -1149,7 +1239,47 @@ async fn tell(
             subject_kind: "submission",
             subject_id: row.id,
         },
-        now,
+        ctx.now,
     )
-    .await
+    .await?;
+    let Some(template) = ctx.review_template else {
+        return Ok(());
+    };
+    let when = ctx
+        .now
+        .with_timezone(&ctx.tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let fields = [
+        ("thing1", fit(title, 20)),
+        ("phrase2", phrase.to_owned()),
+        ("time3", when),
+        (
+            "thing4",
+            fit(
+                if note.trim().is_empty() {
+                    headline
+                } else {
+                    &note
+                },
+                20,
+            ),
+        ),
+    ];
+    match data(&fields) {
+        Ok(data) => {
+            let message = json!({
+                "template_id": template,
+                "page": format!("pages/submission/detail?id={}", row.id),
+                "data": data,
+            });
+            subscribe::queue(tx, row.member_id, template, message, ctx.now).await?;
+        }
+        Err(key) => tracing::warn!(
+            submission = row.id,
+            field = key,
+            "a subscribe message field does not fit its template; not sent"
+        ),
+    }
+    Ok(())
 }

@@ -10,7 +10,8 @@ use crate::clock::SharedClock;
 use crate::config::WechatSettings;
 use crate::error::ApiError;
 
-use super::dto::{Envelope, PhoneAnswer, Session, StableToken, Suggest, TextCheck};
+use super::dto::{Envelope, MediaCheck, PhoneAnswer, Session, StableToken, Suggest, TextCheck};
+use sha1::Digest;
 
 /// A cached access token is renewed this long before WeChat says it expires.
 const TOKEN_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
@@ -61,6 +62,7 @@ pub struct WechatClient {
     base: String,
     appid: Option<String>,
     secret: Option<SecretString>,
+    push_token: Option<SecretString>,
     clock: SharedClock,
     /// Held across a refresh, so concurrent callers wait for one refresh and share its token.
     token: Arc<Mutex<Option<AccessToken>>>,
@@ -78,6 +80,7 @@ impl WechatClient {
             base: settings.api_base.clone(),
             appid: settings.appid.clone(),
             secret: settings.secret.clone(),
+            push_token: settings.push_token.clone(),
             clock,
             token: Arc::new(Mutex::new(None)),
         })
@@ -134,6 +137,57 @@ impl WechatClient {
         }
         let answer: TextCheck = self.call_with_token("wxa/msg_sec_check", &body).await?;
         Ok(answer.result.suggest())
+    }
+
+    /// Asks WeChat to check the image at `media_url`, which it fetches (`wxa/media_check_async`,
+    /// version 2). The verdict arrives later at the message-push endpoint, matched by the trace
+    /// id answered here.
+    pub async fn check_image(
+        &self,
+        openid: &str,
+        scene: u8,
+        media_url: &str,
+    ) -> Result<String, WechatError> {
+        let body = json!({
+            "media_url": media_url, "media_type": 2, "version": 2, "scene": scene, "openid": openid,
+        });
+        let answer: MediaCheck = self.call_with_token("wxa/media_check_async", &body).await?;
+        Ok(answer.trace_id)
+    }
+
+    /// Sends a subscribe message (`cgi-bin/message/subscribe/send`): `message` is the body but
+    /// for `touser`. 43101 (the member's consent is used up or withdrawn) comes back as
+    /// `Api { errcode: 43101 }`.
+    pub async fn send_subscribe(
+        &self,
+        openid: &str,
+        message: &serde_json::Value,
+    ) -> Result<(), WechatError> {
+        let mut body = message.clone();
+        body["touser"] = json!(openid);
+        let _: Envelope = self
+            .call_with_token("cgi-bin/message/subscribe/send", &body)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a message push carries the signature of the configured push token:
+    /// SHA-1 of the token, `timestamp` and `nonce`, sorted and joined. Without a token, none does.
+    pub fn push_signed(&self, signature: &str, timestamp: &str, nonce: &str) -> bool {
+        let Some(token) = &self.push_token else {
+            return false;
+        };
+        let mut parts = [token.expose_secret(), timestamp, nonce];
+        parts.sort_unstable();
+        let digest = sha1::Sha1::digest(parts.concat().as_bytes());
+        let expected = hex::encode(digest);
+        // Compared in constant time: the signature is a secret's fingerprint.
+        expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.to_ascii_lowercase().bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
     /// POSTs `body` to `path` with the access token; a refused token (40001/42001) is renewed

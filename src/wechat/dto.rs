@@ -65,7 +65,7 @@ pub(super) struct TextCheck {
     pub result: CheckResult,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct CheckResult {
     pub suggest: String,
     /// A number in the documentation, sometimes a string in practice: both are taken.
@@ -75,16 +75,49 @@ pub(super) struct CheckResult {
 
 impl CheckResult {
     pub fn suggest(&self) -> Suggest {
-        let label = match &self.label {
+        let label: String = match &self.label {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
-        };
+        }
+        // Labels are short numbers; anything else is cut to fit where it is kept.
+        .chars()
+        .take(16)
+        .collect();
         match self.suggest.as_str() {
             "pass" => Suggest::Pass,
             "risky" => Suggest::Risky(label),
             // `review`, or anything new: a person decides.
             _ => Suggest::Review(label),
         }
+    }
+}
+
+/// `wxa/media_check_async`.
+#[derive(Deserialize)]
+pub(super) struct MediaCheck {
+    pub trace_id: String,
+}
+
+/// A message WeChat pushes to us (JSON, plain-text mode). Only the image check's verdict
+/// (`Event: wxa_media_check`) is read.
+#[derive(Debug, Deserialize)]
+pub struct PushMessage {
+    #[serde(rename = "Event", default)]
+    pub event: String,
+    /// Named `trace_id`, or `traceId` in some of WeChat's own examples.
+    #[serde(default, alias = "traceId")]
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    result: Option<CheckResult>,
+}
+
+impl PushMessage {
+    /// The verdict of an image check, if this is one.
+    pub fn media_verdict(&self) -> Option<(&str, Suggest)> {
+        if self.event != "wxa_media_check" {
+            return None;
+        }
+        Some((self.trace_id.as_deref()?, self.result.as_ref()?.suggest()))
     }
 }

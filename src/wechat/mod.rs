@@ -2,6 +2,7 @@
 //! the timeouts and the typed errors.
 mod client;
 mod dto;
+pub mod moderation;
 
 pub use client::{WechatClient, WechatError};
-pub use dto::{Session, Suggest};
+pub use dto::{PushMessage, Session, Suggest};

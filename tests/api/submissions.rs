@@ -414,11 +414,31 @@ async fn a_two_stage_campaign_is_decided_first_by_the_branch_then_above_and_pays
         &app,
         &c.org_admin,
         id,
-        json!({"decision": "feature", "version": 2}),
+        json!({"decision": "approve", "version": 2}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{last}");
-    assert_eq!(last["status"], "featured");
+    assert_eq!(last["status"], "approved");
+    // Featuring is a final selection too: not the branch's own admin's to make.
+    let (status, _) = review(
+        &app,
+        &c.branch_admin,
+        id,
+        json!({"decision": "feature", "version": 3}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, last) = review(
+        &app,
+        &c.org_admin,
+        id,
+        json!({"decision": "feature", "version": 3}),
+    )
+    .await;
+    assert_eq!(
+        (status, last["status"].as_str()),
+        (StatusCode::OK, Some("featured"))
+    );
     assert_eq!(app.total_points(&c.author).await, before + 10);
     let in_theme = format!(
         "?campaign_id={campaign_id}&theme=%E6%88%91%E6%83%B3%E5%AF%B9%E4%BA%8C%E5%8D%81%E5%A4%A7%E8%AF%B4"
@@ -861,4 +881,80 @@ async fn a_text_kept_while_wechat_was_down_is_checked_again_later_and_rejected_i
         inbox(&app, &c.author).await["items"][0]["kind"],
         "submission.rejected"
     );
+}
+
+#[tokio::test]
+async fn many_members_liking_at_once_each_count_once() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let (_, posted) = post(&app, &c.author, &reflection("热门心得")).await;
+    let id = posted["id"].as_i64().unwrap();
+    review(
+        &app,
+        &c.branch_admin,
+        id,
+        json!({"decision": "approve", "version": 1}),
+    )
+    .await;
+    let mut likers = Vec::new();
+    for n in 0..8 {
+        likers.push(app.dev_login(&format!("o-liker-{n}")).await);
+    }
+    let like = format!("/api/v1/submissions/{id}/like");
+    let statuses = futures_util::future::join_all(likers.iter().map(|who| {
+        let (app, like) = (&app, &like);
+        async move {
+            app.post(like, &json!({}), Some(&who.access_token))
+                .await
+                .status()
+        }
+    }))
+    .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let (_, seen) = app
+        .json(
+            app.get(
+                &format!("/api/v1/submissions/{id}"),
+                Some(&c.author.access_token),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(seen["likes"], 8);
+}
+
+#[tokio::test]
+async fn a_text_wechat_will_not_judge_is_left_to_a_person_not_retried() {
+    let app = spawn_app_with(checked()).await;
+    let c = cast(&app).await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
+        )
+        .mount(&app.wechat)
+        .await;
+    // 61010: the openid has not used the mini-program within 2 hours.
+    Mock::given(method("POST"))
+        .and(path("/wxa/msg_sec_check"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 61010, "errmsg": "user is not active"})),
+        )
+        .mount(&app.wechat)
+        .await;
+    let (status, posted) = post(&app, &c.author, &reflection("很久没打开小程序")).await;
+    assert_eq!(
+        (status, posted["status"].as_str()),
+        (StatusCode::CREATED, Some("pending"))
+    );
+    let path = format!("/api/v1/admin/submissions/{}", posted["id"]);
+    let (_, seen) = app
+        .json(app.get(&path, Some(&c.branch_admin.access_token)).await)
+        .await;
+    assert_eq!(seen["moderation"], "manual");
 }

@@ -1,0 +1,182 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{Session, TestApp, Vars, assert_error, spawn_app_with};
+
+const TEMPLATE: &str = "tmpl-review-result";
+
+fn vars() -> Vars {
+    vec![
+        ("REDTRAIL_WECHAT_REVIEW_TEMPLATE_ID", TEMPLATE.into()),
+        ("REDTRAIL_OUTBOX_EVERY_MS", "50".into()),
+    ]
+}
+
+async fn consent(app: &TestApp, who: &Session, key: &str) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/me/subscriptions"))
+        .bearer_auth(&who.access_token)
+        .header("Idempotency-Key", key)
+        .json(&json!({"template_id": TEMPLATE}))
+        .send()
+        .await
+        .unwrap();
+    app.json(res).await
+}
+
+/// The bodies of `subscribe/send` WeChat has received.
+async fn sent(app: &TestApp) -> Vec<Value> {
+    app.wechat
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/cgi-bin/message/subscribe/send")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+/// Waits (at most 5 s) until WeChat has received `n` sends; answers them.
+async fn sends(app: &TestApp, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let got = sent(app).await;
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sent(app).await
+}
+
+#[tokio::test]
+async fn a_review_outcome_is_sent_once_per_consent_and_43101_clears_the_credits() {
+    let app = spawn_app_with(vars()).await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
+        )
+        .mount(&app.wechat)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/message/subscribe/send"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "errmsg": "ok"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.wechat)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/message/subscribe/send"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"errcode": 43101, "errmsg": "user refuse to accept the msg"}),
+            ),
+        )
+        .with_priority(2)
+        .mount(&app.wechat)
+        .await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let author = app.member_in(&root, "o-subscriber", tree.branch_a).await;
+    let admin = app.org_admin_of(&root, "o-reviewer", tree.branch_a).await;
+
+    let res = app
+        .post(
+            "/api/v1/me/subscriptions",
+            &json!({"template_id": "another"}),
+            Some(&author.access_token),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let (status, credits) = consent(&app, &author, "consent-1").await;
+    assert_eq!(
+        (status, credits["credits"].as_i64()),
+        (StatusCode::CREATED, Some(1))
+    );
+    let (_, credits) = consent(&app, &author, "consent-1").await;
+    assert_eq!(credits["credits"], 1, "a retried consent counts once");
+
+    let mut ids = Vec::new();
+    let title = "重走杨匏安旧居有感：一位互联网企业党员的二十四小时";
+    for n in 0..3 {
+        let body = json!({"kind": "reflection", "title": format!("{title}{n}"), "body": "心得。"});
+        let (_, posted) = app
+            .json(
+                app.post("/api/v1/submissions", &body, Some(&author.access_token))
+                    .await,
+            )
+            .await;
+        ids.push(posted["id"].as_i64().unwrap());
+    }
+    let decide = |id: i64, decision: &str| {
+        let path = format!("/api/v1/admin/submissions/{id}/review");
+        let body = json!({"decision": decision, "reason": "与主题无关", "version": 1});
+        let (app, token) = (&app, admin.access_token.clone());
+        async move { app.json(app.post(&path, &body, Some(&token)).await).await.0 }
+    };
+    assert_eq!(decide(ids[0], "approve").await, StatusCode::OK);
+    let got = sends(&app, 1).await;
+    assert_eq!(got.len(), 1);
+    let message = &got[0];
+    assert_eq!(
+        (message["touser"].as_str(), message["template_id"].as_str()),
+        (Some("o-subscriber"), Some(TEMPLATE))
+    );
+    assert_eq!(
+        message["page"],
+        format!("pages/submission/detail?id={}", ids[0])
+    );
+    let thing = message["data"]["thing1"]["value"].as_str().unwrap();
+    assert_eq!(
+        thing.chars().count(),
+        20,
+        "a thing field holds 20 characters: {thing}"
+    );
+    assert_eq!(message["data"]["phrase2"]["value"], "已通过");
+    assert_eq!(message["data"]["time3"]["value"], "2026-06-01 10:00");
+
+    // The one credit is spent: the next outcome stays in the inbox only.
+    assert_eq!(decide(ids[1], "approve").await, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(sent(&app).await.len(), 1);
+
+    // Two more consents; WeChat now answers 43101: the message is dropped, and so are the
+    // credits left, and the review itself stands.
+    consent(&app, &author, "consent-2").await;
+    let (_, credits) = consent(&app, &author, "consent-3").await;
+    assert_eq!(credits["credits"], 2);
+    assert_eq!(decide(ids[2], "reject").await, StatusCode::OK);
+    assert_eq!(sends(&app, 2).await.len(), 2);
+    let mut cleared = Value::Null;
+    for n in 0..100 {
+        cleared = consent(&app, &author, &format!("consent-after-{n}"))
+            .await
+            .1;
+        if cleared["credits"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        cleared["credits"], 1,
+        "43101 cleared the credits left; this consent is the one"
+    );
+    let (_, inbox) = app
+        .json(
+            app.get("/api/v1/me/notifications", Some(&author.access_token))
+                .await,
+        )
+        .await;
+    assert_eq!(
+        inbox["unread"], 3,
+        "every outcome is in the inbox whatever WeChat said"
+    );
+}
