@@ -274,8 +274,8 @@ async fn send_messages_now_and_then(state: web::Data<AppState>) {
     .await
 }
 
-/// Asks WeChat again about texts kept unchecked while it was down, every
-/// `REDTRAIL_CONTENT_RECHECK_EVERY_MS`.
+/// Asks WeChat again about texts kept unchecked while it was down, and about images it could
+/// not be asked to check, every `REDTRAIL_CONTENT_RECHECK_EVERY_MS`.
 async fn recheck_content_now_and_then(state: web::Data<AppState>) {
     let every = state.settings.content_recheck_every;
     leased(state, "content.recheck", every, |state, now| async move {
@@ -284,6 +284,14 @@ async fn recheck_content_now_and_then(state: web::Data<AppState>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(checked = n, "checked kept texts again"),
             Err(e) => tracing::warn!(error = %e, "checking kept texts again failed"),
+        }
+        let public_url = &state.settings.media.public_url;
+        if !public_url.is_empty() {
+            let images =
+                crate::media::service::recheck_images(&state.db, &state.wechat, public_url, 50);
+            if let Err(e) = images.await {
+                tracing::warn!(error = %e, "asking about unchecked images again failed");
+            }
         }
     })
     .await

@@ -50,6 +50,10 @@ async fn upload_medium(
     let chunks = Box::pin(file_stream(&req, payload, "file").await?);
     let settings = &state.settings.media;
     let received = service::receive(&state.storage, settings, chunks).await?;
+    // WeChat fetches an image from its public URL and pushes its verdict later.
+    let openid = caller.member.openid.as_deref();
+    let to_check = state.settings.content_check && !settings.public_url.is_empty();
+    let to_check = to_check && openid.is_some();
     let (member_id, now, received_ref) = (caller.member_id, state.now(), &received);
     let answer = idempotency::once(
         &state.db,
@@ -59,7 +63,8 @@ async fn upload_medium(
         now,
         StatusCode::CREATED,
         |tx| async move {
-            service::record(&tx, member_id, received_ref, &settings.public_url, now).await
+            let url = &settings.public_url;
+            service::record(&tx, member_id, received_ref, to_check, url, now).await
         },
     )
     .await;
@@ -69,13 +74,12 @@ async fn upload_medium(
         .is_ok_and(|res| !res.headers().contains_key("idempotent-replayed"));
     if !kept {
         service::discard(&state.storage, &received).await;
-    } else if let Some(openid) = caller.member.openid.as_deref()
-        && state.settings.content_check
-        && !settings.public_url.is_empty()
-    {
-        // WeChat fetches the image from its public URL; its verdict comes by message push.
-        let wechat = &state.wechat;
-        service::request_check(&state.db, wechat, &received, openid, &settings.public_url).await?;
+    } else if let (true, Some(openid)) = (to_check, openid) {
+        let (db, wechat, url) = (&state.db, &state.wechat, &settings.public_url);
+        // Stored already: a failure here leaves it `unchecked` for the background re-check.
+        if let Err(e) = service::request_check(db, wechat, &received, openid, url).await {
+            tracing::warn!(error = %e, "recording an image check's trace failed");
+        }
     }
     answer
 }

@@ -9,7 +9,7 @@ use entity::time::UtcTime;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use rand::RngCore;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -21,8 +21,8 @@ use crate::config::MediaSettings;
 use crate::db::Db;
 use crate::error::{ApiError, FieldIssue};
 use crate::storage::Storage;
-use crate::wechat::WechatClient;
 use crate::wechat::moderation::SCENE_SOCIAL_LOG;
+use crate::wechat::{WechatClient, WechatError};
 
 use super::dto::{Medium, MediumKind};
 use super::process::{self, CleanImage, ImageProblem, Kind, PixelLimits, SNIFF_BYTES, Sniffed};
@@ -222,10 +222,13 @@ pub async fn discard(storage: &Storage, received: &Received) {
 }
 
 /// Records a received file as the member's medium.
+/// With `to_check`, an image is recorded `unchecked` until WeChat takes it for checking (if
+/// that never happens, the background re-check asks).
 pub async fn record(
     tx: &DatabaseTransaction,
     owner_id: i64,
     received: &Received,
+    to_check: bool,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Medium, ApiError> {
@@ -240,7 +243,7 @@ pub async fn record(
         width: Set(received.dimensions.map(|(w, _)| w as i32)),
         height: Set(received.dimensions.map(|(_, h)| h as i32)),
         status: Set(READY.to_owned()),
-        check_status: Set(None),
+        check_status: Set((to_check && received.kind == Kind::Image).then(|| UNCHECKED.to_owned())),
         check_trace_id: Set(None),
         attached_kind: Set(None),
         attached_id: Set(None),
@@ -429,9 +432,10 @@ pub async fn attached(
 
 const HIDDEN: &str = "hidden";
 
-/// Asks WeChat to check a new image as its uploader sees it (WeChat fetches it from `url`, so
-/// the media URLs must be public). The trace id is kept to match the verdict WeChat pushes
-/// later; if WeChat cannot be asked, the image is marked `unchecked` and stays shown.
+/// Asks WeChat to check a new image as its uploader sees it (WeChat fetches it from its URL,
+/// so the media URLs must be public). The trace id is kept to match the verdict WeChat pushes
+/// later. If WeChat cannot be reached the image is marked `unchecked` and asked about again by
+/// [`recheck_images`]; if WeChat refuses the request itself, a person is left to judge.
 pub async fn request_check(
     db: &Db,
     wechat: &WechatClient,
@@ -442,12 +446,35 @@ pub async fn request_check(
     if received.kind != Kind::Image {
         return Ok(());
     }
-    let url = url(public_url, &received.name());
+    ask(
+        db,
+        wechat,
+        &received.token,
+        &received.name(),
+        openid,
+        public_url,
+    )
+    .await
+}
+
+async fn ask(
+    db: &Db,
+    wechat: &WechatClient,
+    token: &str,
+    name: &str,
+    openid: &str,
+    public_url: &str,
+) -> Result<(), ApiError> {
+    let url = url(public_url, name);
     let (status, trace) = match wechat.check_image(openid, SCENE_SOCIAL_LOG, &url).await {
         Ok(trace) => ("pending", Some(trace)),
+        Err(e @ WechatError::Api { .. }) => {
+            tracing::warn!(error = %e, "WeChat would not check an image; a person will");
+            ("manual", None)
+        }
         Err(e) => {
-            tracing::warn!(error = %e, "asking WeChat to check an image failed");
-            ("unchecked", None)
+            tracing::warn!(error = %e, "asking WeChat to check an image failed; asking later");
+            (UNCHECKED, None)
         }
     };
     let trace = &trace;
@@ -455,12 +482,44 @@ pub async fn request_check(
         media::Entity::update_many()
             .col_expr(media::Column::CheckStatus, Expr::value(status))
             .col_expr(media::Column::CheckTraceId, Expr::value(trace.clone()))
-            .filter(media::Column::Token.eq(&received.token))
+            .filter(media::Column::Token.eq(token))
             .exec(tx.as_ref())
             .await?;
         Ok(())
     })
     .await
+}
+
+const UNCHECKED: &str = "unchecked";
+
+/// Asks WeChat again about images it could not be asked about at upload, up to `limit`.
+/// Answers how many were asked about.
+pub async fn recheck_images(
+    db: &Db,
+    wechat: &WechatClient,
+    public_url: &str,
+    limit: u64,
+) -> Result<usize, ApiError> {
+    let due = media::Entity::find()
+        .filter(media::Column::CheckStatus.eq(UNCHECKED))
+        .filter(media::Column::Status.eq(READY))
+        .limit(limit)
+        .all(db.conn())
+        .await?;
+    let openids: std::collections::HashMap<i64, String> = entity::members::Entity::find()
+        .filter(entity::members::Column::Id.is_in(due.iter().map(|m| m.owner_id)))
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .filter_map(|m| Some((m.id, m.openid?)))
+        .collect();
+    for m in &due {
+        if let Some(openid) = openids.get(&m.owner_id) {
+            let name = format!("{}.{}", m.token, m.ext);
+            ask(db, wechat, &m.token, &name, openid, public_url).await?;
+        }
+    }
+    Ok(due.len())
 }
 
 /// Records WeChat's verdict on the image it checked under `trace_id`, once (a repeated push
@@ -518,9 +577,25 @@ pub async fn sweep_unattached(
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<usize, ApiError> {
+    // Site covers name a medium by id, and admins' uploads may sit in articles by URL: those
+    // have no holder yet, so only members' plain uploads are swept.
+    let covers = Query::select()
+        .column(entity::sites::Column::CoverMediaId)
+        .from(entity::sites::Entity)
+        .and_where(Expr::col(entity::sites::Column::CoverMediaId).is_not_null())
+        .to_owned();
+    let admins = Query::select()
+        .column(entity::member_roles::Column::MemberId)
+        .from(entity::member_roles::Entity)
+        .and_where(
+            Expr::col(entity::member_roles::Column::Role).is_in(["org_admin", "platform_admin"]),
+        )
+        .to_owned();
     let stale = media::Entity::find()
         .filter(media::Column::AttachedKind.is_null())
         .filter(media::Column::CreatedAt.lt(UtcTime::from(now - UNATTACHED_FOR)))
+        .filter(media::Column::Id.not_in_subquery(covers))
+        .filter(media::Column::OwnerId.not_in_subquery(admins))
         .limit(limit)
         .all(db.conn())
         .await?;

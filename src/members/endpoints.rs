@@ -38,8 +38,10 @@ async fn get_me(state: State, caller: Caller) -> Reply<Member> {
 }
 
 /// Edit my nickname, avatar and real name (PUT with the full set: `wx.request` has no PATCH).
-/// A changed nickname goes through WeChat's content check (it shows on leaderboards): risky or
-/// doubtful is 422 `content_risky`; if WeChat cannot be reached it is kept.
+/// A changed nickname goes through WeChat's content check (it shows on leaderboards) and is
+/// saved only once passed: risky or doubtful is 422 `content_risky`; WeChat refusing to check
+/// it (the mini-program unused for 2 hours) is 422 `content_unchecked`; WeChat unreachable is
+/// 503 `wechat.unavailable`.
 /// A new avatar is an image I uploaded, named by `avatar_media_id`; `avatar_url` may only
 /// repeat my current one (keep) or be null (remove).
 #[utoipa::path(
@@ -47,6 +49,7 @@ async fn get_me(state: State, caller: Caller) -> Reply<Member> {
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The member as saved", body = Member),
+        (status = 503, description = "`wechat.unavailable`: a new nickname could not be checked now", body = ErrorBody),
         JsonBodyErrors, NeedsLogin,
     )
 )]

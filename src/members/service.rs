@@ -174,8 +174,10 @@ pub async fn bind_phone(
     .await
 }
 
-/// Edits my profile. A new nickname (shown on leaderboards) must not be one WeChat's content
-/// check found risky or doubtful (`nickname_check`, asked before). A new avatar is an image of
+/// Edits my profile. A new nickname (shown on leaderboards) must be one WeChat's content check
+/// passed (`nickname_check`, asked before): risky or doubtful is refused, and so is one WeChat
+/// could not judge (503 while it is down; 422 when it would not check, e.g. the app unused for
+/// 2 hours). A new avatar is an image of
 /// mine, attached here (so nobody else can use it); otherwise the avatar URL can only stay or
 /// go.
 pub async fn update_me(
@@ -186,11 +188,22 @@ pub async fn update_me(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Member, ApiError> {
-    if matches!(nickname_check, Verdict::Risky(_) | Verdict::Review(_)) {
-        return Err(ApiError::field(
-            "nickname",
-            FieldIssue::new("content_risky"),
-        ));
+    // A nickname shows on leaderboards: it changes only once WeChat has passed it.
+    match nickname_check {
+        Verdict::Pass | Verdict::Off => {}
+        Verdict::Risky(_) | Verdict::Review(_) => {
+            return Err(ApiError::field(
+                "nickname",
+                FieldIssue::new("content_risky"),
+            ));
+        }
+        Verdict::Unchecked => return Err(ApiError::WechatUnavailable),
+        Verdict::Manual => {
+            return Err(ApiError::field(
+                "nickname",
+                FieldIssue::new("content_unchecked"),
+            ));
+        }
     }
     let edit = &edit;
     db.write(|tx| async move {

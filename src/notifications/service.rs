@@ -232,9 +232,16 @@ fn retry_delay(attempts: i32) -> chrono::Duration {
     chrono::Duration::minutes(1 << attempts.clamp(0, 6))
 }
 
-/// Sends up to `limit` queued messages whose time has come; answers how many were tried. Sent
-/// ones are marked sent; 43101 (the member's consent is gone) drops the message and the
-/// template's remaining credits; other failures are tried again later, five times at most.
+/// How long a claimed message is left alone by other senders: longer than one send takes.
+const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Sends up to `limit` queued messages whose time has come; answers how many were tried. Each
+/// is claimed first by a conditional update (moving its time on and counting the attempt), so
+/// two senders never send one message twice, even if a round outlives its lease. Sent ones are
+/// marked sent; 43101 (the member's consent is gone) drops the message and the template's
+/// remaining credits; WeChat refusing the message itself (a bad field, no such template) fails
+/// it at once and gives the credit back; being unreachable is tried again later, five times at
+/// most.
 pub async fn send_due(
     db: &Db,
     wechat: &WechatClient,
@@ -255,7 +262,12 @@ pub async fn send_due(
         .into_iter()
         .filter_map(|m| Some((m.id, m.openid?)))
         .collect();
+    let mut tried = 0;
     for message in &due {
+        if !claim(db, message, now).await? {
+            continue;
+        }
+        tried += 1;
         let outcome = match (
             openids.get(&message.member_id),
             serde_json::from_str::<serde_json::Value>(&message.payload),
@@ -270,9 +282,30 @@ pub async fn send_due(
             tracing::warn!(message = message.id, error = %e, "recording a subscribe message's fate failed");
         }
     }
-    Ok(due.len())
+    Ok(tried)
 }
 
+/// Takes `message` for this sender if nobody has since: its attempt is counted and its time
+/// moved past the claim, so another sender's round skips it.
+async fn claim(db: &Db, message: &outbox::Model, now: DateTime<Utc>) -> Result<bool, ApiError> {
+    db.write(|tx| async move {
+        let taken = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Attempts, Expr::value(message.attempts + 1))
+            .col_expr(
+                outbox::Column::NextAt,
+                Expr::value(UtcTime::from(now + CLAIM)),
+            )
+            .filter(outbox::Column::Id.eq(message.id))
+            .filter(outbox::Column::Status.eq(PENDING))
+            .filter(outbox::Column::Attempts.eq(message.attempts))
+            .exec(tx.as_ref())
+            .await?;
+        Ok(taken.rows_affected == 1)
+    })
+    .await
+}
+
+/// Records what became of a claimed message (its attempt already counted).
 async fn settle(
     db: &Db,
     message: &outbox::Model,
@@ -281,9 +314,17 @@ async fn settle(
 ) -> Result<(), ApiError> {
     let outcome = &outcome;
     db.write(|tx| async move {
-        let mut row: outbox::ActiveModel = message.clone().into();
         let attempts = message.attempts + 1;
-        row.attempts = Set(attempts);
+        let mut row = outbox::ActiveModel {
+            id: sea_orm::ActiveValue::Unchanged(message.id),
+            ..Default::default()
+        };
+        let credits = |change: sea_orm::sea_query::SimpleExpr| {
+            subscribe_credits::Entity::update_many()
+                .col_expr(subscribe_credits::Column::Credits, change)
+                .filter(subscribe_credits::Column::MemberId.eq(message.member_id))
+                .filter(subscribe_credits::Column::TemplateId.eq(&message.template_id))
+        };
         match outcome {
             Ok(()) => {
                 row.status = Set("sent".to_owned());
@@ -292,10 +333,14 @@ async fn settle(
             Err(WechatError::Api { errcode: 43101, .. }) => {
                 row.status = Set("refused".to_owned());
                 row.last_error = Set(Some("43101".to_owned()));
-                subscribe_credits::Entity::update_many()
-                    .col_expr(subscribe_credits::Column::Credits, Expr::value(0))
-                    .filter(subscribe_credits::Column::MemberId.eq(message.member_id))
-                    .filter(subscribe_credits::Column::TemplateId.eq(&message.template_id))
+                credits(Expr::value(0)).exec(tx.as_ref()).await?;
+            }
+            // WeChat judged the message, not the moment: sending it again cannot help, and the
+            // member's consent was not used.
+            Err(e @ WechatError::Api { .. }) => {
+                row.status = Set("failed".to_owned());
+                row.last_error = Set(Some(e.to_string().chars().take(200).collect()));
+                credits(Expr::col(subscribe_credits::Column::Credits).add(1))
                     .exec(tx.as_ref())
                     .await?;
             }

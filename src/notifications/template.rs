@@ -6,7 +6,14 @@ use serde_json::{Map, Value, json};
 
 /// `value` cut to `max` characters, the last one an ellipsis when anything was cut.
 pub fn fit(value: &str, max: usize) -> String {
-    let value = value.trim();
+    // Line breaks and controls as spaces, zero-width and other format characters gone: WeChat
+    // refuses them in a field.
+    let cleaned: String = value
+        .chars()
+        .filter(|c| !matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let value = cleaned.trim();
     if value.chars().count() <= max {
         return value.to_owned();
     }
@@ -66,6 +73,7 @@ mod tests {
         assert!(field_ok("thing1", &cut));
         assert!(!field_ok("thing1", title));
         assert_eq!(fit(" 短标题 ", 20), "短标题");
+        assert_eq!(fit("第一行\n第二\u{200B}行", 20), "第一行 第二行");
     }
 
     #[test]

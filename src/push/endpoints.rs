@@ -18,10 +18,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(push_handshake).service(push_message);
 }
 
+/// A push's timestamp must be this close to now: a signed URL seen in a log cannot be
+/// replayed for long.
+const FRESH_SECS: i64 = 300;
+
 fn check(state: &State, signed: &Signed) -> Result<(), ApiError> {
-    if state
-        .wechat
-        .push_signed(&signed.signature, &signed.timestamp, &signed.nonce)
+    let fresh = signed
+        .timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| (state.now().timestamp() - t).abs() <= FRESH_SECS);
+    if fresh
+        && state
+            .wechat
+            .push_signed(&signed.signature, &signed.timestamp, &signed.nonce)
     {
         Ok(())
     } else {
@@ -36,7 +45,7 @@ fn check(state: &State, signed: &Signed) -> Result<(), ApiError> {
     params(Signed),
     responses(
         (status = 200, description = "`echostr`, as it came", body = String, content_type = "text/plain"),
-        (status = 403, description = "`forbidden`: the signature is not the push token's (or none is configured)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the signature is not the push token's (or none is configured), or the timestamp is more than 5 minutes off", body = ErrorBody),
     ),
     security(())
 )]
@@ -60,7 +69,7 @@ async fn push_handshake(state: State, signed: Query<Signed>) -> Result<HttpRespo
     responses(
         (status = 200, description = "`success`", body = String, content_type = "text/plain"),
         (status = 400, description = "`bad_request`: not JSON", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the signature is not the push token's", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the signature is not the push token's, or the timestamp is more than 5 minutes off", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: over 64 KiB", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `application/json` (the push must be set to JSON)", body = ErrorBody),
         (status = 422, description = "`validation_failed`: JSON that is not a message object", body = ErrorBody),
@@ -86,6 +95,9 @@ async fn push_message(
     let body = read_body(payload.into_inner(), None, PUSH_LIMIT).await?;
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(field) = crate::http::text::first_unclean(&value) {
+        return Err(crate::http::text::refuse(&field));
+    }
     let message: PushMessage = serde_json::from_value(value).map_err(|e| {
         ApiError::field(
             "body",

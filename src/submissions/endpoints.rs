@@ -150,7 +150,7 @@ async fn get_submission(state: State, caller: Caller, id: Path<i64>) -> Reply<Su
         (status = 200, description = "Saved: `pending` again (or `rejected` by the content check)", body = Submission),
         (status = 403, description = "`forbidden`: site proposals and service reports are for volunteers", body = ErrorBody),
         (status = 404, description = "`not_found`: no such submission of mine, or campaign of my org", body = ErrorBody),
-        (status = 409, description = "`submission.not_editable`: approved, featured or withdrawn; `conflict.stale_version`: a review decided it meanwhile", body = ErrorBody),
+        (status = 409, description = "`submission.not_editable`: approved, featured or withdrawn, or (paid once, then sent back) a change of kind, place, hours or date; `conflict.stale_version`: a review decided it meanwhile", body = ErrorBody),
         (status = 422, description = "`validation_failed`, as for posting", body = ErrorBody),
         NeedsLogin, JsonBodyErrors,
     )

@@ -175,13 +175,14 @@ pub async fn recheck_due(
     for row in due {
         let openid = openids.get(&row.member_id).cloned();
         let kind = SubmissionKind::parse(&row.kind);
+        let text = row_text(&row);
         let verdict = moderate(
             wechat,
             true,
             openid.as_deref(),
             scene(kind),
             Some(&row.title),
-            &row.body,
+            &text,
         )
         .await;
         if let Err(e) = settle(db, &row, &verdict, ctx).await {
@@ -306,17 +307,28 @@ pub async fn send_back(
     if matches!(status, Status::Rejected | Status::Withdrawn) {
         return Ok(());
     }
-    let stage = match status {
-        Status::Pending => Stage::parse(row.stage.as_deref()),
-        _ => Stage::entry(row.two_stage),
-    };
+    let label = format!("image:{}", label.unwrap_or(""));
+    if status == Status::Pending {
+        // Still waiting for a person: the image is gone and the flag shows; nothing returns.
+        submissions::Entity::update_many()
+            .col_expr(
+                submissions::Column::Moderation,
+                Expr::value(moderation_str(Moderation::Risky)),
+            )
+            .col_expr(submissions::Column::ModerationLabel, Expr::value(label))
+            .filter(submissions::Column::Id.eq(id))
+            .exec(tx)
+            .await?;
+        return Ok(());
+    }
+    let stage = Stage::entry(row.two_stage);
     let version = bump(tx, &row).await?;
     let mut back: submissions::ActiveModel = row.into();
     back.status = Set(Status::Pending.as_str().to_owned());
     back.stage = Set(stage.map(|s| s.as_str().to_owned()));
     back.version = Set(version);
     back.moderation = Set(moderation_str(Moderation::Risky).to_owned());
-    back.moderation_label = Set(Some(format!("image:{}", label.unwrap_or(""))));
+    back.moderation_label = Set(Some(label));
     back.published_at = Set(None);
     back.updated_at = Set(now.into());
     let saved = back.update(tx).await?;
@@ -333,6 +345,19 @@ fn checked_text(new: &NewSubmission) -> String {
         new.service.as_ref().map(|s| s.place.as_str()),
     ];
     for part in extra.into_iter().flatten() {
+        text.push('\n');
+        text.push_str(part);
+    }
+    text
+}
+
+/// [`checked_text`] of a stored submission.
+fn row_text(row: &submissions::Model) -> String {
+    let mut text = row.body.clone();
+    for part in [&row.site_name, &row.address, &row.place]
+        .into_iter()
+        .flatten()
+    {
         text.push('\n');
         text.push_str(part);
     }

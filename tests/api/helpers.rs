@@ -278,6 +278,18 @@ impl TestApp {
         session_from(res).await
     }
 
+    /// Makes WeChat hand out the access token `TOKEN` from `stable_token`.
+    pub async fn wechat_token(&self) {
+        Mock::given(method("POST"))
+            .and(path("/cgi-bin/stable_token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
+            )
+            .mount(&self.wechat)
+            .await;
+    }
+
     /// Makes WeChat answer `jscode2session` for `code` with `body`.
     pub async fn wechat_answers(&self, code: &str, body: Value) {
         Mock::given(method("GET"))

@@ -19,9 +19,10 @@ fn vars() -> Vars {
     ]
 }
 
-/// `?signature=..&timestamp=..&nonce=..` signed with `token`, as WeChat signs its pushes.
+/// `?signature=..&timestamp=..&nonce=..` signed with `token`, as WeChat signs its pushes, at
+/// the test clock's start (10:00 in Shanghai on 2026-06-01).
 fn signed(token: &str) -> String {
-    let (timestamp, nonce) = ("1780000000", "nonce-42");
+    let (timestamp, nonce) = ("1780279200", "nonce-42");
     let mut parts = [token, timestamp, nonce];
     parts.sort_unstable();
     let signature = hex::encode(sha1::Sha1::digest(parts.concat().as_bytes()));
@@ -39,14 +40,7 @@ async fn push(app: &TestApp, token: &str, message: Value) -> reqwest::Response {
 
 /// WeChat: an access token, every text passes, and image checks answer `traces` in turn.
 async fn wechat_checks(app: &TestApp, traces: &[&str]) {
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/stable_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
-        )
-        .mount(&app.wechat)
-        .await;
+    app.wechat_token().await;
     Mock::given(method("POST"))
         .and(path("/wxa/msg_sec_check"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -285,14 +279,7 @@ async fn a_risky_image_is_hidden_and_its_submission_goes_back_to_review_once_pai
 #[tokio::test]
 async fn a_new_nickname_goes_through_the_content_check() {
     let app = spawn_app_with(vars()).await;
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/stable_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
-        )
-        .mount(&app.wechat)
-        .await;
+    app.wechat_token().await;
     for (name, suggest) in [("坏名字", "risky"), ("好名字", "pass")] {
         Mock::given(method("POST"))
             .and(path("/wxa/msg_sec_check"))
@@ -303,7 +290,25 @@ async fn a_new_nickname_goes_through_the_content_check() {
             .mount(&app.wechat)
             .await;
     }
+    Mock::given(method("POST"))
+        .and(path("/wxa/msg_sec_check"))
+        .and(body_partial_json(json!({"content": "没检查的名字"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 61010, "errmsg": "user not active"})),
+        )
+        .mount(&app.wechat)
+        .await;
     let member = app.dev_login("o-nick").await;
+    // WeChat would not judge it (the app unused for 2 hours): not saved unjudged.
+    let res = app
+        .put(
+            "/api/v1/me",
+            &json!({"nickname": "没检查的名字"}),
+            Some(&member.access_token),
+        )
+        .await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let res = app
         .put(
             "/api/v1/me",
@@ -345,4 +350,49 @@ async fn asked(app: &TestApp) -> usize {
         .iter()
         .filter(|r| r.url.path() == "/wxa/msg_sec_check")
         .count()
+}
+
+#[tokio::test]
+async fn an_image_wechat_could_not_be_asked_about_is_asked_again_later() {
+    let mut vars = vars();
+    vars.push(("REDTRAIL_CONTENT_RECHECK_EVERY_MS", "50".into()));
+    let app = spawn_app_with(vars).await;
+    Mock::given(method("POST"))
+        .and(path("/wxa/media_check_async"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.wechat)
+        .await;
+    wechat_checks(&app, &["trace-late"]).await;
+    let member = app.dev_login("o-late").await;
+    let photo = app.photo(&member).await;
+    let mut asked = 0;
+    for _ in 0..100 {
+        let calls = app.wechat.received_requests().await.unwrap();
+        asked = calls
+            .iter()
+            .filter(|r| r.url.path() == "/wxa/media_check_async")
+            .count();
+        if asked >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        asked, 2,
+        "asked at upload (WeChat down), then again in the background"
+    );
+    // Its verdict now finds it by the trace id of the second asking.
+    let res = push(
+        &app,
+        PUSH_TOKEN,
+        verdict("trace_id", "trace-late", "risky", json!(20001)),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.fetch(photo["url"].as_str().unwrap()).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

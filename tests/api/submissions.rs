@@ -18,6 +18,11 @@ async fn post(app: &TestApp, who: &Session, body: &Value) -> (StatusCode, Value)
     .await
 }
 
+/// A review decision on `version`.
+fn act(decision: &str, version: i64) -> Value {
+    json!({"decision": decision, "version": version})
+}
+
 async fn review(app: &TestApp, who: &Session, id: i64, body: Value) -> (StatusCode, Value) {
     let path = format!("/api/v1/admin/submissions/{id}/review");
     app.json(app.post(&path, &body, Some(&who.access_token)).await)
@@ -100,13 +105,7 @@ async fn a_reflection_goes_pending_rejected_edited_approved_featured_and_withdra
         "pending is not public"
     );
 
-    let (status, _) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "reject", "version": 1}),
-    )
-    .await;
+    let (status, _) = review(&app, &c.branch_admin, id, act("reject", 1)).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -154,25 +153,13 @@ async fn a_reflection_goes_pending_rejected_edited_approved_featured_and_withdra
     );
     assert_eq!(edited["reject_reason"], Value::Null);
     // The reviewer's old version is stale now.
-    let (status, stale) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 2}),
-    )
-    .await;
+    let (status, stale) = review(&app, &c.branch_admin, id, act("approve", 2)).await;
     assert_eq!(
         (status, stale["code"].as_str()),
         (StatusCode::CONFLICT, Some("conflict.stale_version"))
     );
 
-    let (status, approved) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 3}),
-    )
-    .await;
+    let (status, approved) = review(&app, &c.branch_admin, id, act("approve", 3)).await;
     assert_eq!(status, StatusCode::OK, "{approved}");
     assert_eq!(approved["status"], "approved");
     assert_eq!(approved["points_awarded"], 10);
@@ -198,13 +185,7 @@ async fn a_reflection_goes_pending_rejected_edited_approved_featured_and_withdra
         "an approved one is not edited"
     );
 
-    let (status, featured) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "feature", "version": 4}),
-    )
-    .await;
+    let (status, featured) = review(&app, &c.branch_admin, id, act("feature", 4)).await;
     assert_eq!(
         (status, featured["status"].as_str()),
         (StatusCode::OK, Some("featured"))
@@ -214,13 +195,7 @@ async fn a_reflection_goes_pending_rejected_edited_approved_featured_and_withdra
         before + 10,
         "featuring pays nothing more"
     );
-    let (status, again) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 5}),
-    )
-    .await;
+    let (status, again) = review(&app, &c.branch_admin, id, act("approve", 5)).await;
     assert_eq!(
         (status, again["code"].as_str()),
         (StatusCode::CONFLICT, Some("submission.not_reviewable"))
@@ -273,7 +248,7 @@ async fn two_reviewers_deciding_the_same_version_at_once_have_one_winner() {
     for round in 0..3 {
         let (_, posted) = post(&app, &c.author, &reflection(&format!("并发审核 {round}"))).await;
         let id = posted["id"].as_i64().unwrap();
-        let approve = json!({"decision": "approve", "version": 1});
+        let approve = act("approve", 1);
         let reject = json!({"decision": "reject", "reason": "不符合主题", "version": 1});
         let (a, b) = tokio::join!(
             review(&app, &c.branch_admin, id, approve),
@@ -351,30 +326,12 @@ async fn a_two_stage_campaign_is_decided_first_by_the_branch_then_above_and_pays
     let id = posted["id"].as_i64().unwrap();
 
     // Featuring is a final decision; the sibling enterprise's admin cannot see it at all.
-    let (status, _) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "feature", "version": 1}),
-    )
-    .await;
+    let (status, _) = review(&app, &c.branch_admin, id, act("feature", 1)).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = review(
-        &app,
-        &c.sibling_admin,
-        id,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    let (status, _) = review(&app, &c.sibling_admin, id, act("approve", 1)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, first) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    let (status, first) = review(&app, &c.branch_admin, id, act("approve", 1)).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(
         (first["status"].as_str(), first["stage"].as_str()),
@@ -392,13 +349,7 @@ async fn a_two_stage_campaign_is_decided_first_by_the_branch_then_above_and_pays
     );
 
     // The branch's own admin cannot also make the final selection.
-    let (status, body_) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 2}),
-    )
-    .await;
+    let (status, body_) = review(&app, &c.branch_admin, id, act("approve", 2)).await;
     assert_eq!(
         (status, body_["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("forbidden.review_stage"))
@@ -410,31 +361,13 @@ async fn a_two_stage_campaign_is_decided_first_by_the_branch_then_above_and_pays
         .await;
     assert_eq!(listed["items"][0]["id"], id);
 
-    let (status, last) = review(
-        &app,
-        &c.org_admin,
-        id,
-        json!({"decision": "approve", "version": 2}),
-    )
-    .await;
+    let (status, last) = review(&app, &c.org_admin, id, act("approve", 2)).await;
     assert_eq!(status, StatusCode::OK, "{last}");
     assert_eq!(last["status"], "approved");
     // Featuring is a final selection too: not the branch's own admin's to make.
-    let (status, _) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "feature", "version": 3}),
-    )
-    .await;
+    let (status, _) = review(&app, &c.branch_admin, id, act("feature", 3)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, last) = review(
-        &app,
-        &c.org_admin,
-        id,
-        json!({"decision": "feature", "version": 3}),
-    )
-    .await;
+    let (status, last) = review(&app, &c.org_admin, id, act("feature", 3)).await;
     assert_eq!(
         (status, last["status"].as_str()),
         (StatusCode::OK, Some("featured"))
@@ -488,24 +421,12 @@ async fn an_admin_of_a_sibling_org_neither_sees_nor_reviews_and_nobody_reviews_t
 
     let (_, own) = post(&app, &c.branch_admin, &reflection("我自己的心得")).await;
     let own = own["id"].as_i64().unwrap();
-    let (status, refused) = review(
-        &app,
-        &c.branch_admin,
-        own,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    let (status, refused) = review(&app, &c.branch_admin, own, act("approve", 1)).await;
     assert_eq!(
         (status, refused["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("forbidden.own_item"))
     );
-    let (status, _) = review(
-        &app,
-        &c.org_admin,
-        own,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    let (status, _) = review(&app, &c.org_admin, own, act("approve", 1)).await;
     assert_eq!(status, StatusCode::OK, "another admin may");
 }
 
@@ -584,13 +505,7 @@ async fn volunteer_reports_add_hours_and_site_proposals_become_hidden_sites() {
     let (status, posted) = post(&app, &c.author, &report).await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     let id = posted["id"].as_i64().unwrap();
-    let (_, approved) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    let (_, approved) = review(&app, &c.branch_admin, id, act("approve", 1)).await;
     assert_eq!(approved["points_awarded"], 4, "2 points per whole hour");
     let (_, me) = app
         .json(app.get("/api/v1/me", Some(&c.author.access_token)).await)
@@ -603,13 +518,7 @@ async fn volunteer_reports_add_hours_and_site_proposals_become_hidden_sites() {
     });
     let (_, posted) = post(&app, &c.author, &proposal).await;
     let id = posted["id"].as_i64().unwrap();
-    let (status, _) = review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    let (status, _) = review(&app, &c.branch_admin, id, act("approve", 1)).await;
     assert_eq!(status, StatusCode::OK);
     let (_, sites) = app
         .json(
@@ -646,13 +555,7 @@ async fn likes_are_one_per_member_and_only_on_public_submissions() {
         .post(&like, &json!({}), Some(&c.sibling_admin.access_token))
         .await;
     assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
-    review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    review(&app, &c.branch_admin, id, act("approve", 1)).await;
     for _ in 0..2 {
         let (status, likes) = app
             .json(
@@ -695,7 +598,7 @@ async fn my_inbox_counts_unread_and_marks_one_or_all_read() {
             &app,
             &c.branch_admin,
             posted["id"].as_i64().unwrap(),
-            json!({"decision": "approve", "version": 1}),
+            act("approve", 1),
         )
         .await;
     }
@@ -738,14 +641,7 @@ fn checked() -> Vars {
 /// WeChat hands out an access token, and answers the text check of content containing
 /// `needle` with `suggest` (label as a number, as documented).
 async fn text_check_answers(app: &TestApp, needle: &str, suggest: &str, label: Value) {
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/stable_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
-        )
-        .mount(&app.wechat)
-        .await;
+    app.wechat_token().await;
     Mock::given(method("POST"))
         .and(path("/wxa/msg_sec_check"))
         .and(body_partial_json(json!({"content": needle, "version": 2})))
@@ -889,13 +785,7 @@ async fn many_members_liking_at_once_each_count_once() {
     let c = cast(&app).await;
     let (_, posted) = post(&app, &c.author, &reflection("热门心得")).await;
     let id = posted["id"].as_i64().unwrap();
-    review(
-        &app,
-        &c.branch_admin,
-        id,
-        json!({"decision": "approve", "version": 1}),
-    )
-    .await;
+    review(&app, &c.branch_admin, id, act("approve", 1)).await;
     let mut likers = Vec::new();
     for n in 0..8 {
         likers.push(app.dev_login(&format!("o-liker-{n}")).await);
@@ -930,14 +820,7 @@ async fn many_members_liking_at_once_each_count_once() {
 async fn a_text_wechat_will_not_judge_is_left_to_a_person_not_retried() {
     let app = spawn_app_with(checked()).await;
     let c = cast(&app).await;
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/stable_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
-        )
-        .mount(&app.wechat)
-        .await;
+    app.wechat_token().await;
     // 61010: the openid has not used the mini-program within 2 hours.
     Mock::given(method("POST"))
         .and(path("/wxa/msg_sec_check"))

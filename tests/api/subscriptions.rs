@@ -56,14 +56,7 @@ async fn sends(app: &TestApp, n: usize) -> Vec<Value> {
 #[tokio::test]
 async fn a_review_outcome_is_sent_once_per_consent_and_43101_clears_the_credits() {
     let app = spawn_app_with(vars()).await;
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/stable_token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
-        )
-        .mount(&app.wechat)
-        .await;
+    app.wechat_token().await;
     Mock::given(method("POST"))
         .and(path("/cgi-bin/message/subscribe/send"))
         .respond_with(
@@ -179,4 +172,64 @@ async fn a_review_outcome_is_sent_once_per_consent_and_43101_clears_the_credits(
         inbox["unread"], 3,
         "every outcome is in the inbox whatever WeChat said"
     );
+}
+
+#[tokio::test]
+async fn two_senders_at_once_send_a_queued_message_once() {
+    let mut vars = vars();
+    vars.retain(|(k, _)| *k != "REDTRAIL_OUTBOX_EVERY_MS");
+    vars.push(("REDTRAIL_OUTBOX_EVERY_MS", "600000".into()));
+    let app = spawn_app_with(vars).await;
+    app.wechat_token().await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/message/subscribe/send"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 0, "errmsg": "ok"}))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&app.wechat)
+        .await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let author = app.member_in(&root, "o-once", tree.branch_a).await;
+    let admin = app.org_admin_of(&root, "o-once-admin", tree.branch_a).await;
+    consent(&app, &author, "once").await;
+    let body = json!({"kind": "reflection", "title": "只发一次", "body": "心得。"});
+    let (_, posted) = app
+        .json(
+            app.post("/api/v1/submissions", &body, Some(&author.access_token))
+                .await,
+        )
+        .await;
+    let path = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
+    let res = app
+        .post(
+            &path,
+            &json!({"decision": "approve", "version": 1}),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Two instances' senders, one round each, at the same moment (a round that outlived its
+    // lease meets the next holder's).
+    let settings = redtrail::config::Settings::from_source(&redtrail::config::Source::from_map([
+        ("REDTRAIL_WECHAT_API_BASE", app.wechat.uri()),
+        ("REDTRAIL_WECHAT_APPID", crate::helpers::APPID.to_owned()),
+        (
+            "REDTRAIL_WECHAT_SECRET",
+            crate::helpers::APP_SECRET.to_owned(),
+        ),
+    ]))
+    .unwrap();
+    let clock: redtrail::clock::SharedClock = app.clock.clone();
+    let wechat = redtrail::wechat::WechatClient::new(&settings.wechat, clock).unwrap();
+    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
+    let now = app.clock_now();
+    let send = || redtrail::notifications::service::send_due(&db, &wechat, now, 10);
+    let (a, b) = tokio::join!(send(), send());
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "one sender took it");
+    assert_eq!(sent(&app).await.len(), 1);
+    db.close().await.unwrap();
 }
