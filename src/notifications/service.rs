@@ -333,7 +333,11 @@ async fn settle(
             Err(WechatError::Api { errcode: 43101, .. }) => {
                 row.status = Set("refused".to_owned());
                 row.last_error = Set(Some("43101".to_owned()));
-                credits(Expr::value(0)).exec(tx.as_ref()).await?;
+                // Not a consent given since this round began.
+                credits(Expr::value(0))
+                    .filter(subscribe_credits::Column::UpdatedAt.lte(UtcTime::from(now)))
+                    .exec(tx.as_ref())
+                    .await?;
             }
             // WeChat judged the message, not the moment: sending it again cannot help, and the
             // member's consent was not used.

@@ -98,12 +98,8 @@ async fn push_message(
     if let Some(field) = crate::http::text::first_unclean(&value) {
         return Err(crate::http::text::refuse(&field));
     }
-    let message: PushMessage = serde_json::from_value(value).map_err(|e| {
-        ApiError::field(
-            "body",
-            FieldIssue::new("invalid_type").with("reason", e.to_string()),
-        )
-    })?;
+    let message = PushMessage::new(value)
+        .ok_or_else(|| ApiError::field("body", FieldIssue::new("invalid_type")))?;
     let ctx = crate::submissions::service::Ctx::of(&state.settings, state.now());
     service::receive(&state.db, &message, ctx).await?;
     Ok(HttpResponse::Ok()

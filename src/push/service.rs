@@ -18,6 +18,7 @@ pub async fn receive(db: &Db, message: &PushMessage, ctx: Ctx<'_>) -> Result<(),
         // `review` on an image: a person will see it where it is shown; keep it.
         _ => (false, None),
     };
+    let trace_id = trace_id.as_str();
     db.write(|tx| async move {
         let Some(hidden) = media::record_verdict(&tx, trace_id, risky, now).await? else {
             return Ok(());

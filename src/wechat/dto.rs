@@ -99,25 +99,32 @@ pub(super) struct MediaCheck {
     pub trace_id: String,
 }
 
-/// A message WeChat pushes to us (JSON, plain-text mode). Only the image check's verdict
-/// (`Event: wxa_media_check`) is read.
-#[derive(Debug, Deserialize)]
-pub struct PushMessage {
-    #[serde(rename = "Event", default)]
-    pub event: String,
-    /// Named `trace_id`, or `traceId` in some of WeChat's own examples.
-    #[serde(default, alias = "traceId")]
-    pub trace_id: Option<String>,
-    #[serde(default)]
-    result: Option<CheckResult>,
-}
+/// A message WeChat pushes to us (a JSON object, plain-text mode). Only the image check's
+/// verdict (`Event: wxa_media_check`) is read, and only its fields: any other message, whatever
+/// its shape, is acknowledged, so WeChat does not keep sending it.
+#[derive(Debug)]
+pub struct PushMessage(serde_json::Value);
 
 impl PushMessage {
-    /// The verdict of an image check, if this is one.
-    pub fn media_verdict(&self) -> Option<(&str, Suggest)> {
-        if self.event != "wxa_media_check" {
+    /// `None` unless `value` is a JSON object.
+    pub fn new(value: serde_json::Value) -> Option<Self> {
+        value.is_object().then_some(Self(value))
+    }
+
+    /// The trace id and verdict of an image check, if this is one. The trace id is `trace_id`
+    /// (or `traceId`, as in some of WeChat's examples), a string or a number.
+    pub fn media_verdict(&self) -> Option<(String, Suggest)> {
+        if self.0["Event"].as_str() != Some("wxa_media_check") {
             return None;
         }
-        Some((self.trace_id.as_deref()?, self.result.as_ref()?.suggest()))
+        let trace = [&self.0["trace_id"], &self.0["traceId"]]
+            .into_iter()
+            .find_map(|t| match t {
+                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })?;
+        let result: CheckResult = serde_json::from_value(self.0["result"].clone()).ok()?;
+        Some((trace, result.suggest()))
     }
 }

@@ -99,6 +99,28 @@ async fn the_push_handshake_answers_only_the_push_tokens_signature() {
     )
     .await;
     assert_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    // Other messages, and odd shapes of this one, are acknowledged, so WeChat stops resending.
+    for message in [
+        json!({"Event": "user_enter_tempsession", "SessionFrom": 1}),
+        json!({"Event": "wxa_media_check", "trace_id": 12345, "result": {"suggest": "pass"}}),
+        json!({"Event": "wxa_media_check", "result": "odd"}),
+    ] {
+        let res = push(&app, PUSH_TOKEN, message).await;
+        assert_eq!(
+            (res.status(), res.text().await.unwrap()),
+            (StatusCode::OK, "success".to_owned())
+        );
+    }
+    let res = push(&app, PUSH_TOKEN, json!(["not", "an", "object"])).await;
+    assert_error(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    // The right signature, replayed an hour later, is stale.
+    app.clock.advance(chrono::Duration::hours(1));
+    assert_error(
+        app.get(&url, None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 }
 
 #[tokio::test]
