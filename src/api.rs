@@ -3,8 +3,9 @@
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    articles, audit, badges, campaigns, checkins, classes, exams, media, members, notifications,
-    ops, orgs, points, push, questions, quiz, routes, sessions, sites, study, submissions,
+    articles, audit, badges, campaigns, checkins, classes, exams, exports, media, members,
+    notifications, ops, orgs, points, push, questions, quiz, routes, sessions, sites, stats, study,
+    submissions,
 };
 
 /// Every documented route. The spec and the server both come from this one registration.
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(media::endpoints::configure)
             .configure(notifications::endpoints::configure)
             .configure(submissions::endpoints::configure)
+            .configure(stats::endpoints::configure)
+            .configure(exports::endpoints::configure)
             .configure(push::endpoints::configure)
             .configure(audit::endpoints::configure),
     );

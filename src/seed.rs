@@ -36,6 +36,8 @@ struct DemoEnterprise {
     org: &'static str,
     company: &'static str,
     staff: i32,
+    /// Party members as the record says (the demo members registered are fewer: a stale record).
+    party_members: i32,
     branches: &'static [&'static str],
 }
 
@@ -44,18 +46,21 @@ const ENTERPRISES: [DemoEnterprise; 3] = [
         org: "南星网络科技有限公司党委",
         company: "南星网络科技有限公司",
         staff: 420,
+        party_members: 38,
         branches: &["南星网络第一党支部", "南星网络第二党支部"],
     },
     DemoEnterprise {
         org: "珠江云数据有限公司党支部委员会",
         company: "珠江云数据有限公司",
         staff: 180,
+        party_members: 12,
         branches: &["珠江云数据党支部"],
     },
     DemoEnterprise {
         org: "岭南数字传媒有限公司党总支",
         company: "岭南数字传媒有限公司",
         staff: 95,
+        party_members: 7,
         branches: &["岭南数字传媒党支部"],
     },
 ];
@@ -346,6 +351,10 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> Result<Option<Seeded>, ApiErro
                     contact_name: None,
                     contact_phone: None,
                     region: Some("广州市番禺区".into()),
+                    party_member_count: Some(demo.party_members),
+                    branch_count: Some(demo.branches.len() as i32),
+                    joint_branch_count: Some(0),
+                    output_value: None,
                 }),
             },
             now,

@@ -13,6 +13,7 @@ pub struct Model {
     pub credited_seconds: i32,
     pub first_beat_at: crate::time::UtcTime,
     pub attended_at: Option<crate::time::UtcTime>,
+    pub local_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,10 @@ pub struct Model {
     pub region: Option<String>,
     pub created_at: crate::time::UtcTime,
     pub updated_at: crate::time::UtcTime,
+    pub party_member_count: Option<i32>,
+    pub branch_count: Option<i32>,
+    pub joint_branch_count: Option<i32>,
+    pub output_value: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

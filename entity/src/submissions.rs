@@ -43,6 +43,7 @@ pub struct Model {
     pub published_at: Option<crate::time::UtcTime>,
     pub created_at: crate::time::UtcTime,
     pub updated_at: crate::time::UtcTime,
+    pub local_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ mod m20261204_000017_article_body_mediumtext;
 mod m20261207_000018_media;
 mod m20261207_000019_submissions;
 mod m20261207_000020_subscribe_messages;
+mod m20261208_000021_statistics;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_media::Migration),
             Box::new(m20261207_000019_submissions::Migration),
             Box::new(m20261207_000020_subscribe_messages::Migration),
+            Box::new(m20261208_000021_statistics::Migration),
         ]
     }
 }

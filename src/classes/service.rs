@@ -439,6 +439,7 @@ pub async fn attend(
                     credited_seconds: Set(counted),
                     first_beat_at: Set(now.into()),
                     attended_at: Set(attends.then(|| now.into())),
+                    local_date: Set(Some(crate::clock::local_date(now, tz))),
                 }
                 .insert(tx.as_ref())
                 .await?;

@@ -1,7 +1,16 @@
 //! Tables for download: CSV (UTF-8 with a BOM, so Excel shows Chinese) or XLSX
-//! (`rust_xlsxwriter`), from one header and rows of cells.
+//! (`rust_xlsxwriter` in constant-memory mode: rows go to a temporary file as they come), built
+//! row by row. [`download`] answers a small table at once; [`stream`] answers rows as a
+//! database cursor yields them, in bounded memory however many there are.
+use std::io::{Read, Seek, SeekFrom};
+
 use actix_web::HttpResponse;
 use actix_web::http::header;
+use bytes::Bytes;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use futures_util::future::LocalBoxFuture;
+use futures_util::{Stream, StreamExt};
+use rust_xlsxwriter::{ExcelDateTime, Workbook, XlsxError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -14,20 +23,36 @@ pub enum Format {
     /// UTF-8 with a BOM, a header row first.
     #[default]
     Csv,
-    /// An Excel workbook with one sheet, a header row first.
+    /// An Excel workbook, a header row first; numbers, dates and times are typed cells.
     Xlsx,
 }
 
-/// What a CSV text cell may not start with unprotected: a spreadsheet's formula marks, a tab,
+impl Format {
+    fn mime_and_ext(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Csv => ("text/csv; charset=utf-8", "csv"),
+            Format::Xlsx => (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+        }
+    }
+}
+
+/// What a text cell may not start with unprotected: a spreadsheet's formula marks, a tab,
 /// a carriage return, and the protecting `'` itself (so a text that begins with one reads back
 /// as written).
 pub const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
 
-/// One cell: text or a number (XLSX keeps numbers as numbers).
-#[derive(Debug, Clone)]
+/// One cell: text, a number, a day or a local time (XLSX keeps their types), or nothing.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
     Number(f64),
+    Date(NaiveDate),
+    /// A local date and time (the server's timezone).
+    Time(NaiveDateTime),
+    Empty,
 }
 
 impl From<String> for Cell {
@@ -60,6 +85,18 @@ impl From<f64> for Cell {
     }
 }
 
+impl From<NaiveDate> for Cell {
+    fn from(d: NaiveDate) -> Self {
+        Cell::Date(d)
+    }
+}
+
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Cell::Empty, Into::into)
+    }
+}
+
 impl Cell {
     /// As CSV text. A text cell a spreadsheet would take for a formula ([`FORMULA_STARTS`]: a
     /// nickname such as `=HYPERLINK(…)`) is written after a `'`, which Excel shows as plain
@@ -69,50 +106,163 @@ impl Cell {
             Cell::Text(s) if s.starts_with(FORMULA_STARTS) => format!("'{s}"),
             Cell::Text(s) => s.clone(),
             Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Time(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            Cell::Empty => String::new(),
         }
     }
 }
 
-/// The bytes of the table in `format`.
-pub fn bytes(format: Format, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ApiError> {
-    match format {
-        Format::Csv => {
-            let mut out = b"\xEF\xBB\xBF".to_vec();
-            {
-                let mut writer = csv::Writer::from_writer(&mut out);
-                writer.write_record(header).map_err(anyhow::Error::from)?;
-                for row in rows {
-                    writer
-                        .write_record(row.iter().map(Cell::text))
-                        .map_err(anyhow::Error::from)?;
-                }
-                writer.flush().map_err(anyhow::Error::from)?;
-            }
-            Ok(out)
+fn xlsx(e: XlsxError) -> anyhow::Error {
+    anyhow::Error::from(e)
+}
+
+/// The rows an XLSX sheet holds besides its header; a longer table goes on in another sheet.
+const SHEET_ROWS: u32 = 1_048_575;
+
+/// A workbook written row by row in constant memory.
+struct XlsxTable {
+    book: Workbook,
+    header: Vec<String>,
+    sheet: usize,
+    row: u32,
+    bold: rust_xlsxwriter::Format,
+    quoted: rust_xlsxwriter::Format,
+    date: rust_xlsxwriter::Format,
+    time: rust_xlsxwriter::Format,
+}
+
+impl XlsxTable {
+    fn new(header: &[&str]) -> anyhow::Result<Self> {
+        let mut table = XlsxTable {
+            book: Workbook::new(),
+            header: header.iter().map(|h| (*h).to_owned()).collect(),
+            sheet: 0,
+            row: 0,
+            bold: rust_xlsxwriter::Format::new().set_bold(),
+            // Excel's own mark for "text, even if it looks like a formula": the cell keeps
+            // its text exactly, and editing it never turns it into a formula.
+            quoted: rust_xlsxwriter::Format::new().set_quote_prefix(),
+            date: rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd"),
+            time: rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+        };
+        table.new_sheet()?;
+        Ok(table)
+    }
+
+    fn new_sheet(&mut self) -> anyhow::Result<()> {
+        self.book.add_worksheet_with_constant_memory();
+        self.sheet = self.book.worksheets_mut().len() - 1;
+        let sheet = self.book.worksheet_from_index(self.sheet).map_err(xlsx)?;
+        for (c, name) in self.header.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, c as u16, name, &self.bold)
+                .map_err(xlsx)?;
         }
-        Format::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet();
-            let bold = rust_xlsxwriter::Format::new().set_bold();
-            let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::from(anyhow::Error::from(e));
-            for (c, name) in header.iter().enumerate() {
-                sheet
-                    .write_string_with_format(0, c as u16, *name, &bold)
-                    .map_err(xlsx)?;
-            }
-            for (r, row) in rows.iter().enumerate() {
-                let r = r as u32 + 1;
-                for (c, cell) in row.iter().enumerate() {
-                    match cell {
-                        Cell::Text(s) => sheet.write_string(r, c as u16, s),
-                        Cell::Number(n) => sheet.write_number(r, c as u16, *n),
-                    }
-                    .map_err(xlsx)?;
+        self.row = 0;
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+        if self.row == SHEET_ROWS {
+            self.new_sheet()?;
+        }
+        self.row += 1;
+        let r = self.row;
+        let sheet = self.book.worksheet_from_index(self.sheet).map_err(xlsx)?;
+        for (c, cell) in cells.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) if s.starts_with(FORMULA_STARTS) => {
+                    sheet.write_string_with_format(r, c, s, &self.quoted)
                 }
+                Cell::Text(s) => sheet.write_string(r, c, s),
+                Cell::Number(n) => sheet.write_number(r, c, *n),
+                Cell::Date(d) => {
+                    let at =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .map_err(xlsx)?;
+                    sheet.write_datetime_with_format(r, c, &at, &self.date)
+                }
+                Cell::Time(t) => {
+                    let at =
+                        ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
+                            .and_then(|d| {
+                                d.and_hms(t.hour() as u16, t.minute() as u8, t.second() as f64)
+                            })
+                            .map_err(xlsx)?;
+                    sheet.write_datetime_with_format(r, c, &at, &self.time)
+                }
+                Cell::Empty => continue,
             }
-            book.save_to_buffer().map_err(xlsx)
+            .map_err(xlsx)?;
+        }
+        Ok(())
+    }
+}
+
+/// A table being written: CSV bytes so far, or a workbook.
+enum Table {
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<XlsxTable>),
+}
+
+impl Table {
+    fn new(format: Format, header: &[&str]) -> anyhow::Result<Self> {
+        match format {
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+                writer.write_record(header)?;
+                Ok(Table::Csv(Box::new(writer)))
+            }
+            Format::Xlsx => Ok(Table::Xlsx(Box::new(XlsxTable::new(header)?))),
         }
     }
+
+    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+        match self {
+            Table::Csv(writer) => Ok(writer.write_record(cells.iter().map(Cell::text))?),
+            Table::Xlsx(table) => table.row(cells),
+        }
+    }
+
+    /// CSV written so far that may be sent now (when there is enough of it to be worth it).
+    fn chunk(&mut self, at_least: usize) -> anyhow::Result<Option<Vec<u8>>> {
+        match self {
+            Table::Csv(writer) if writer.get_ref().len() >= at_least => Ok(Some(take(writer)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The CSV written so far, all of it; the writer goes on empty.
+fn take(writer: &mut csv::Writer<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
+    let full = std::mem::replace(writer, csv::Writer::from_writer(Vec::new()));
+    full.into_inner()
+        .map_err(|e| anyhow::anyhow!("flushing CSV: {}", e.error()))
+}
+
+/// The bytes of a whole table in `format`.
+pub fn bytes(format: Format, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ApiError> {
+    let mut table = Table::new(format, header)?;
+    for row in rows {
+        table.row(row)?;
+    }
+    match table {
+        Table::Csv(mut writer) => Ok(take(&mut writer)?),
+        Table::Xlsx(mut t) => Ok(t.book.save_to_buffer().map_err(xlsx)?),
+    }
+}
+
+fn attachment(format: Format, name: &str) -> actix_web::HttpResponseBuilder {
+    let (mime, ext) = format.mime_and_ext();
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_TYPE, mime))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{ext}\""),
+        ));
+    res
 }
 
 /// The table as a download named `name` (without extension).
@@ -122,18 +272,189 @@ pub fn download(
     header: &[&str],
     rows: &[Vec<Cell>],
 ) -> Result<HttpResponse, ApiError> {
-    let (mime, ext) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
+    Ok(attachment(format, name).body(bytes(format, header, rows)?))
+}
+
+/// How a streamed download ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Rows written (the header not counted).
+    pub rows: u64,
+    /// Every row was sent; false when the client went away or the source failed.
+    pub complete: bool,
+}
+
+/// CSV is sent in pieces of about this size.
+const CHUNK: usize = 64 * 1024;
+
+type Body = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+fn failed() -> std::io::Error {
+    std::io::Error::other("the export failed; see the server log")
+}
+
+/// Rows from `rows` as a download named `name`, sent while they are read: a CSV piece by
+/// piece; an XLSX written to a temporary file in constant memory, then sent. Memory stays
+/// bounded whatever the number of rows. `finished` is told how it ended (to audit it). A
+/// failing source ends the body early, so the client sees a broken download, never a
+/// shortened file that looks whole.
+pub fn stream<S>(
+    format: Format,
+    name: &str,
+    header: Vec<&'static str>,
+    rows: S,
+    finished: impl FnOnce(Outcome) -> LocalBoxFuture<'static, ()> + 'static,
+) -> HttpResponse
+where
+    S: Stream<Item = anyhow::Result<Vec<Cell>>> + 'static,
+{
+    let (body, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    actix_web::rt::spawn(async move {
+        let outcome = match format {
+            Format::Csv => csv_body(header, rows, &body).await,
+            Format::Xlsx => xlsx_body(header, rows, body.clone()).await,
+        };
+        finished(outcome).await;
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    attachment(format, name).streaming(body)
+}
+
+async fn csv_body<S>(header: Vec<&'static str>, rows: S, body: &Body) -> Outcome
+where
+    S: Stream<Item = anyhow::Result<Vec<Cell>>>,
+{
+    let mut rows = std::pin::pin!(rows);
+    let mut written = 0;
+    let mut table = match Table::new(Format::Csv, &header) {
+        Ok(table) => table,
+        Err(e) => return abort(body, written, e).await,
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, mime))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{ext}\""),
-        ))
-        .body(bytes(format, header, rows)?))
+    while let Some(row) = rows.next().await {
+        let sent = match row
+            .and_then(|cells| table.row(&cells))
+            .and_then(|()| table.chunk(CHUNK))
+        {
+            Ok(chunk) => chunk,
+            Err(e) => return abort(body, written, e).await,
+        };
+        written += 1;
+        if let Some(chunk) = sent
+            && body.send(Ok(Bytes::from(chunk))).await.is_err()
+        {
+            return Outcome {
+                rows: written,
+                complete: false,
+            };
+        }
+    }
+    let last = match table.chunk(0) {
+        Ok(chunk) => chunk.unwrap_or_default(),
+        Err(e) => return abort(body, written, e).await,
+    };
+    let complete = body.send(Ok(Bytes::from(last))).await.is_ok();
+    Outcome {
+        rows: written,
+        complete,
+    }
+}
+
+async fn abort(body: &Body, rows: u64, e: anyhow::Error) -> Outcome {
+    tracing::error!(error = %e, rows, "export failed");
+    let _ = body.send(Err(failed())).await;
+    Outcome {
+        rows,
+        complete: false,
+    }
+}
+
+/// What the workbook writer is handed.
+enum Feed {
+    Row(Vec<Cell>),
+    /// The source failed: write no file.
+    Failed,
+}
+
+async fn xlsx_body<S>(header: Vec<&'static str>, rows: S, body: Body) -> Outcome
+where
+    S: Stream<Item = anyhow::Result<Vec<Cell>>>,
+{
+    let (feed, mut fed) = tokio::sync::mpsc::channel::<Feed>(256);
+    // The workbook is written apart from the async workers: it touches files and compresses.
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let written = (|| -> anyhow::Result<Option<std::fs::File>> {
+            let mut table = XlsxTable::new(&header)?;
+            while let Some(item) = fed.blocking_recv() {
+                match item {
+                    Feed::Row(cells) => table.row(&cells)?,
+                    Feed::Failed => return Ok(None),
+                }
+            }
+            let mut file = tempfile::tempfile()?;
+            table.book.save_to_writer(&mut file).map_err(xlsx)?;
+            file.seek(SeekFrom::Start(0))?;
+            Ok(Some(file))
+        })();
+        let mut file = match written {
+            Ok(Some(file)) => file,
+            Ok(None) => {
+                let _ = body.blocking_send(Err(failed()));
+                return Ok(false);
+            }
+            Err(e) => {
+                let _ = body.blocking_send(Err(failed()));
+                return Err(e);
+            }
+        };
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                return Ok(true);
+            }
+            if body
+                .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                .is_err()
+            {
+                return Ok(false);
+            }
+        }
+    });
+    let mut rows = std::pin::pin!(rows);
+    let mut written = 0;
+    let mut source_ok = true;
+    while let Some(row) = rows.next().await {
+        match row {
+            Ok(cells) => {
+                if feed.send(Feed::Row(cells)).await.is_err() {
+                    break;
+                }
+                written += 1;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, rows = written, "export failed");
+                let _ = feed.send(Feed::Failed).await;
+                source_ok = false;
+                break;
+            }
+        }
+    }
+    drop(feed);
+    let complete = match writer.await {
+        Ok(Ok(sent)) => sent && source_ok,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, rows = written, "writing an XLSX export failed");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the XLSX writer panicked");
+            false
+        }
+    };
+    Outcome {
+        rows: written,
+        complete,
+    }
 }

@@ -76,6 +76,27 @@ pub struct Enterprise {
     #[validate(length(min = 1, max = 64))]
     #[schema(min_length = 1, max_length = 64)]
     pub region: Option<String>,
+    /// Party members, as the enterprise reports them (the profile shows the registered count
+    /// beside it).
+    #[serde(default)]
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    pub party_member_count: Option<i32>,
+    /// Branches of its own (单独党支部), as reported.
+    #[serde(default)]
+    #[validate(range(min = 0, max = 100_000))]
+    #[schema(minimum = 0, maximum = 100_000)]
+    pub branch_count: Option<i32>,
+    /// Joint branches shared with other enterprises (联合党支部), as reported.
+    #[serde(default)]
+    #[validate(range(min = 0, max = 100_000))]
+    #[schema(minimum = 0, maximum = 100_000)]
+    pub joint_branch_count: Option<i32>,
+    /// Annual output value as entered, e.g. "3.2亿元".
+    #[serde(default)]
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub output_value: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

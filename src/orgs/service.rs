@@ -38,6 +38,10 @@ pub fn to_dto(org: orgs::Model) -> Org {
         contact_name: org.contact_name.clone(),
         contact_phone: org.contact_phone.clone(),
         region: org.region.clone(),
+        party_member_count: org.party_member_count,
+        branch_count: org.branch_count,
+        joint_branch_count: org.joint_branch_count,
+        output_value: org.output_value.clone(),
     });
     Org {
         kind: kind_of(&org),
@@ -75,6 +79,10 @@ fn set_enterprise(row: &mut orgs::ActiveModel, e: &Enterprise) {
     row.contact_name = Set(e.contact_name.clone());
     row.contact_phone = Set(e.contact_phone.clone());
     row.region = Set(e.region.clone());
+    row.party_member_count = Set(e.party_member_count);
+    row.branch_count = Set(e.branch_count);
+    row.joint_branch_count = Set(e.joint_branch_count);
+    row.output_value = Set(e.output_value.clone());
 }
 
 fn summary(org: &orgs::Model) -> serde_json::Value {

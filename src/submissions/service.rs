@@ -563,6 +563,7 @@ pub async fn create(
         likes: Set(0),
         published_at: Set(None),
         created_at: Set(ctx.now.into()),
+        local_date: Set(Some(crate::clock::local_date(ctx.now, ctx.tz))),
         ..Default::default()
     };
     fill(&mut row, new, verdict, two_stage, ctx.now);

@@ -124,6 +124,17 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
         "title": "矩阵云课堂", "starts_at": app.clock_now().to_rfc3339(), "ends_at": (app.clock_now() + chrono::Duration::hours(1)).to_rfc3339(),
         "org_ids": [a],
     });
+    let campaign: serde_json::Value = app
+        .post(
+            "/api/v1/admin/campaigns",
+            &json!({"title": "矩阵统计活动", "starts_at": app.clock_now().to_rfc3339(), "ends_at": expires, "org_ids": [a], "route_ids": []}),
+            Some(&root.access_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let campaign = campaign["id"].as_i64().unwrap();
     let mut ids = Vec::new();
     for (path, body) in [
         ("/api/v1/admin/articles", &article_body),
@@ -465,6 +476,34 @@ async fn every_admin_operation_answers_each_caller_as_the_contract_says() {
             M::GET,
             "/api/v1/admin/classes/{id}/attendance",
             format!("/api/v1/admin/classes/{class}/attendance"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/stats/overview",
+            format!("/api/v1/admin/stats/overview?org_id={a}"),
+            None,
+            [401, 403, 403, 200, 422, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/orgs/{id}/profile",
+            format!("/api/v1/admin/orgs/{a}/profile"),
+            None,
+            [401, 403, 403, 200, 404, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/exports/{dataset}",
+            format!("/api/v1/admin/exports/members?org_id={a}"),
+            None,
+            [401, 403, 403, 200, 422, 200],
+        ),
+        op(
+            M::GET,
+            "/api/v1/admin/campaigns/{id}/report",
+            format!("/api/v1/admin/campaigns/{campaign}/report"),
             None,
             [401, 403, 403, 200, 404, 200],
         ),
