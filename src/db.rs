@@ -141,6 +141,23 @@ impl Db {
         self.conn.get_database_backend()
     }
 
+    /// A read-only transaction for a request that reads many times (statistics), so that its
+    /// figures come from one state of the data: REPEATABLE READ on PostgreSQL and MySQL, a
+    /// deferred transaction (one WAL snapshot from its first read) on SQLite.
+    pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.backend() {
+            DatabaseBackend::Sqlite => self.conn.begin().await,
+            _ => {
+                self.conn
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(sea_orm::AccessMode::ReadOnly),
+                    )
+                    .await
+            }
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }

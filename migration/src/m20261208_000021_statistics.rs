@@ -126,15 +126,66 @@ async fn backfill(
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // MySQL commits each statement of DDL: every step checks whether an earlier, failed run
+    // already did it, so the migration can run again. SQLite adds one column per statement.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Submissions::Table)
-                    .add_column(ColumnDef::new(Submissions::LocalDate).date().null())
+        let columns = [
+            (
+                "submissions",
+                ColumnDef::new(Submissions::LocalDate)
+                    .date()
+                    .null()
                     .to_owned(),
-            )
-            .await?;
+            ),
+            (
+                "class_attendance",
+                ColumnDef::new(ClassAttendance::LocalDate)
+                    .date()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                "orgs",
+                ColumnDef::new(Orgs::PartyMemberCount)
+                    .integer()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                "orgs",
+                ColumnDef::new(Orgs::BranchCount)
+                    .integer()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                "orgs",
+                ColumnDef::new(Orgs::JointBranchCount)
+                    .integer()
+                    .null()
+                    .to_owned(),
+            ),
+            (
+                "orgs",
+                ColumnDef::new(Orgs::OutputValue)
+                    .string_len(64)
+                    .null()
+                    .to_owned(),
+            ),
+        ];
+        for (table, mut col) in columns {
+            let name = col.get_column_name();
+            if !manager.has_column(table, &name).await? {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Alias::new(table))
+                            .add_column(&mut col)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
         backfill(
             manager,
             "submissions",
@@ -143,14 +194,6 @@ impl MigrationTrait for Migration {
             &Submissions::LocalDate.to_string(),
         )
         .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ClassAttendance::Table)
-                    .add_column(ColumnDef::new(ClassAttendance::LocalDate).date().null())
-                    .to_owned(),
-            )
-            .await?;
         backfill(
             manager,
             "class_attendance",
@@ -162,30 +205,10 @@ impl MigrationTrait for Migration {
             &ClassAttendance::LocalDate.to_string(),
         )
         .await?;
-        // SQLite adds one column per statement.
-        for col in [
-            ColumnDef::new(Orgs::PartyMemberCount)
-                .integer()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Orgs::BranchCount)
-                .integer()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Orgs::JointBranchCount)
-                .integer()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Orgs::OutputValue)
-                .string_len(64)
-                .null()
-                .to_owned(),
-        ] {
-            manager
-                .alter_table(Table::alter().table(Orgs::Table).add_column(col).to_owned())
-                .await?;
-        }
         for (name, table, cols) in DAY_INDEXES {
+            if manager.has_index(table, name).await? {
+                continue;
+            }
             manager
                 .create_index(
                     Index::create()

@@ -31,7 +31,17 @@ pub async fn record(
     change: Change<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    audit_log::ActiveModel {
+    record_returning_id(conn, change, now).await.map(|_| ())
+}
+
+/// Appends `change` and answers the entry's id, for an entry [`amend`]ed when what it records
+/// has ended (an export: the rows sent are known only then).
+pub async fn record_returning_id(
+    conn: &impl ConnectionTrait,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, ApiError> {
+    let entry = audit_log::ActiveModel {
         actor_id: Set(change.actor_id),
         action: Set(change.action.to_owned()),
         entity_type: Set(change.entity_type.to_owned()),
@@ -43,6 +53,18 @@ pub async fn record(
         ..Default::default()
     }
     .insert(conn)
+    .await?;
+    Ok(entry.id)
+}
+
+/// Replaces the `after` of entry `id`.
+pub async fn amend(conn: &impl ConnectionTrait, id: i64, after: Value) -> Result<(), ApiError> {
+    audit_log::ActiveModel {
+        id: Set(id),
+        after: Set(Some(after.to_string())),
+        ..Default::default()
+    }
+    .update(conn)
     .await?;
     Ok(())
 }

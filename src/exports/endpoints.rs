@@ -4,7 +4,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
-use crate::http::export::stream;
+use crate::http::export::{Outcome, stream};
 use crate::http::responses::AdminOnly;
 use crate::state::State;
 
@@ -15,11 +15,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(export_dataset);
 }
 
-/// A dataset of my part of the tree as a file, streamed as it is read: CSV (UTF-8 with a BOM,
+/// A dataset of my part of the tree as a file, read from a database cursor into a temporary
+/// file and then sent (memory stays flat however many rows): CSV (UTF-8 with a BOM,
 /// a header row, then a row per record; text that a spreadsheet would take for a formula
 /// starts with `'`) or XLSX (typed columns, Chinese headers, such text marked as text; past
 /// 1,048,575 rows the table goes on in another sheet). Phones are masked except for platform
-/// admins. Every export is recorded in the audit log with its filters and row count. The
+/// admins. Every export is recorded in the audit log before it is sent (who, the dataset, its
+/// filters), and completed with the rows sent and whether all were. The
 /// rows of a dataset are those its figure counts: `checkins` holds every status (the
 /// overview's `checkins` is its `accepted` rows), `quiz_results` and `exam_results` the
 /// finished attempts, `reading` a row per member, article and day (`articles_completed` is
@@ -51,13 +53,24 @@ async fn export_dataset(
         state.settings.timezone,
     )
     .await?;
-    let rows = service::rows(&conn, &mut export).await?;
+    let entry = service::audit_start(&state.db, &export, state.now()).await?;
+    let rows = match service::rows(&conn, &mut export).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            let nothing = Outcome {
+                rows: 0,
+                complete: false,
+            };
+            service::audit_outcome(&state.db, entry, &export, nothing).await?;
+            return Err(e);
+        }
+    };
+    let state = state.clone();
     let (format, name, header) = (export.format, export.name.clone(), export.header.clone());
-    let clock = state.clock.clone();
     Ok(stream(format, &name, header, rows, move |outcome| {
         Box::pin(async move {
-            if let Err(e) = service::audit(&conn, &export, outcome, clock.now()).await {
-                tracing::error!(error = ?e, "recording an export in the audit log failed");
+            if let Err(e) = service::audit_outcome(&state.db, entry, &export, outcome).await {
+                tracing::error!(error = ?e, entry, "recording an export's outcome failed");
             }
         })
     }))

@@ -7,9 +7,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, StreamTrait, Val
 use serde_json::json;
 
 use super::dto::{Dataset, DatasetQuery};
-use crate::audit::service::{Change, record};
+use crate::audit::service::{Change, amend, record_returning_id};
 use crate::auth::scope::AdminScope;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, FieldIssue};
 use crate::http::export::{Cell, Format, Outcome};
 use crate::members::service::mask_phone;
@@ -250,7 +250,8 @@ fn source(dataset: Dataset) -> Option<Source> {
             member: "f.member_id",
             day: None,
             filter: None,
-            order: "m.id",
+            // By the first column: with DISTINCT, MySQL sorts only by what is selected.
+            order: "1",
         },
         Dataset::Overview => return None,
     })
@@ -346,9 +347,7 @@ pub async fn prepare(
             let id = query
                 .campaign_id
                 .ok_or_else(|| ApiError::field("campaign_id", FieldIssue::new("required")))?;
-            let (_, roots, days) = stats::campaign_scope(conn, scope, id, tz)
-                .await
-                .map_err(|_| ApiError::field("campaign_id", FieldIssue::new("invalid")))?;
+            let (_, roots, days) = stats::campaign_scope(conn, scope, id, tz).await?;
             // Within the caller's subject too, when an org was named.
             let roots = stats::intersect(&roots, &subject.roots);
             let (from, values) = stats::participants_from(id, days);
@@ -574,29 +573,47 @@ pub async fn rows(
     }
 }
 
-/// Records the export in the audit log: who, which dataset, its filters, how many rows, and
-/// whether all were sent.
-pub async fn audit(
-    conn: &DatabaseConnection,
+/// Records the export in the audit log before a byte is sent (who, which dataset, its
+/// filters): a failure here refuses the export. Answers the entry's id for [`audit_outcome`].
+pub async fn audit_start(db: &Db, export: &Export, now: DateTime<Utc>) -> Result<i64, ApiError> {
+    let mut after = export.filters.clone();
+    after["rows"] = serde_json::Value::Null;
+    after["complete"] = json!(false);
+    db.write(|tx| {
+        let after = after.clone();
+        async move {
+            record_returning_id(
+                tx.as_ref(),
+                Change {
+                    actor_id: export.actor_id,
+                    action: "data.export",
+                    entity_type: "export",
+                    entity_id: 0,
+                    scope_path: export.scope_path.as_deref(),
+                    before: None,
+                    after: Some(after),
+                },
+                now,
+            )
+            .await
+        }
+    })
+    .await
+}
+
+/// Completes the entry: how many rows, and whether all were sent.
+pub async fn audit_outcome(
+    db: &Db,
+    entry: i64,
     export: &Export,
     outcome: Outcome,
-    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let mut after = export.filters.clone();
     after["rows"] = json!(outcome.rows);
     after["complete"] = json!(outcome.complete);
-    record(
-        conn,
-        Change {
-            actor_id: export.actor_id,
-            action: "data.export",
-            entity_type: "export",
-            entity_id: 0,
-            scope_path: export.scope_path.as_deref(),
-            before: None,
-            after: Some(after),
-        },
-        now,
-    )
+    db.write(|tx| {
+        let after = after.clone();
+        async move { amend(tx.as_ref(), entry, after).await }
+    })
     .await
 }

@@ -1,8 +1,8 @@
 //! Tables for download: CSV (UTF-8 with a BOM, so Excel shows Chinese) or XLSX
-//! (`rust_xlsxwriter` in constant-memory mode: rows go to a temporary file as they come), built
-//! row by row. [`download`] answers a small table at once; [`stream`] answers rows as a
-//! database cursor yields them, in bounded memory however many there are.
-use std::io::{Read, Seek, SeekFrom};
+//! (`rust_xlsxwriter` in constant-memory mode), built row by row. [`download`] answers a small
+//! table at once; [`stream`] writes the rows a database cursor yields into a temporary file and
+//! then sends it, in bounded memory however many there are.
+use std::io::{Cursor, Seek, SeekFrom, Write};
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -12,6 +12,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::{Stream, StreamExt};
 use rust_xlsxwriter::{ExcelDateTime, Workbook, XlsxError};
 use serde::Deserialize;
+use tokio::io::AsyncReadExt;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -39,10 +40,12 @@ impl Format {
     }
 }
 
-/// What a text cell may not start with unprotected: a spreadsheet's formula marks, a tab,
-/// a carriage return, and the protecting `'` itself (so a text that begins with one reads back
+/// What a text cell may not start with unprotected: a spreadsheet's formula marks (and their
+/// full-width forms, which some tools fold), a tab, a line break, and the protecting `'` itself (so a text that begins with one reads back
 /// as written).
-pub const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+pub const FORMULA_STARTS: [char; 12] = [
+    '=', '+', '-', '@', '\t', '\r', '\n', '\'', '＝', '＋', '－', '＠',
+];
 
 /// One cell: text, a number, a day or a local time (XLSX keeps their types), or nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,57 +204,53 @@ impl XlsxTable {
     }
 }
 
-/// A table being written: CSV bytes so far, or a workbook.
-enum Table {
-    Csv(Box<csv::Writer<Vec<u8>>>),
-    Xlsx(Box<XlsxTable>),
+/// A table being written into `W`: CSV as it goes, or a workbook saved into it at the end.
+enum Table<W: Write + Seek + Send> {
+    Csv(Box<csv::Writer<W>>),
+    Xlsx(Box<XlsxTable>, W),
 }
 
-impl Table {
-    fn new(format: Format, header: &[&str]) -> anyhow::Result<Self> {
+impl<W: Write + Seek + Send> Table<W> {
+    fn new(format: Format, header: &[&str], mut out: W) -> anyhow::Result<Self> {
         match format {
             Format::Csv => {
-                let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+                out.write_all(b"\xEF\xBB\xBF")?;
+                let mut writer = csv::Writer::from_writer(out);
                 writer.write_record(header)?;
                 Ok(Table::Csv(Box::new(writer)))
             }
-            Format::Xlsx => Ok(Table::Xlsx(Box::new(XlsxTable::new(header)?))),
+            Format::Xlsx => Ok(Table::Xlsx(Box::new(XlsxTable::new(header)?), out)),
         }
     }
 
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
         match self {
             Table::Csv(writer) => Ok(writer.write_record(cells.iter().map(Cell::text))?),
-            Table::Xlsx(table) => table.row(cells),
+            Table::Xlsx(table, _) => table.row(cells),
         }
     }
 
-    /// CSV written so far that may be sent now (when there is enough of it to be worth it).
-    fn chunk(&mut self, at_least: usize) -> anyhow::Result<Option<Vec<u8>>> {
+    /// The output, complete.
+    fn finish(self) -> anyhow::Result<W> {
         match self {
-            Table::Csv(writer) if writer.get_ref().len() >= at_least => Ok(Some(take(writer)?)),
-            _ => Ok(None),
+            Table::Csv(writer) => writer
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("flushing CSV: {}", e.error())),
+            Table::Xlsx(mut table, mut out) => {
+                table.book.save_to_writer(&mut out).map_err(xlsx)?;
+                Ok(out)
+            }
         }
     }
-}
-
-/// The CSV written so far, all of it; the writer goes on empty.
-fn take(writer: &mut csv::Writer<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
-    let full = std::mem::replace(writer, csv::Writer::from_writer(Vec::new()));
-    full.into_inner()
-        .map_err(|e| anyhow::anyhow!("flushing CSV: {}", e.error()))
 }
 
 /// The bytes of a whole table in `format`.
 pub fn bytes(format: Format, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ApiError> {
-    let mut table = Table::new(format, header)?;
+    let mut table = Table::new(format, header, Cursor::new(Vec::new()))?;
     for row in rows {
         table.row(row)?;
     }
-    match table {
-        Table::Csv(mut writer) => Ok(take(&mut writer)?),
-        Table::Xlsx(mut t) => Ok(t.book.save_to_buffer().map_err(xlsx)?),
-    }
+    Ok(table.finish()?.into_inner())
 }
 
 fn attachment(format: Format, name: &str) -> actix_web::HttpResponseBuilder {
@@ -284,20 +283,31 @@ pub struct Outcome {
     pub complete: bool,
 }
 
-/// CSV is sent in pieces of about this size.
+/// Files are sent in pieces of this size.
 const CHUNK: usize = 64 * 1024;
 
-type Body = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+/// Streamed downloads written at once by one instance: each holds a database connection
+/// while it reads and a core while it writes, and the pool and the cores are few.
+static WRITING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 fn failed() -> std::io::Error {
     std::io::Error::other("the export failed; see the server log")
 }
 
-/// Rows from `rows` as a download named `name`, sent while they are read: a CSV piece by
-/// piece; an XLSX written to a temporary file in constant memory, then sent. Memory stays
-/// bounded whatever the number of rows. `finished` is told how it ended (to audit it). A
-/// failing source ends the body early, so the client sees a broken download, never a
-/// shortened file that looks whole.
+/// What the file writer is handed.
+enum Feed {
+    Row(Vec<Cell>),
+    /// The source failed: write no file.
+    Failed,
+}
+
+/// Rows from `rows` (a database cursor) as a download named `name`, in bounded memory
+/// however many there are: the rows are written as they are read into a temporary file (a
+/// CSV, or an XLSX in constant-memory mode), the cursor and its connection are let go, and
+/// then the file is sent. A slow client therefore never holds a database connection, and a
+/// failing source ends the body broken, never as a shorter file that looks whole. At most two
+/// such files are written at once by an instance; more wait their turn. `finished` is told
+/// how it ended.
 pub fn stream<S>(
     format: Format,
     name: &str,
@@ -310,10 +320,7 @@ where
 {
     let (body, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     actix_web::rt::spawn(async move {
-        let outcome = match format {
-            Format::Csv => csv_body(header, rows, &body).await,
-            Format::Xlsx => xlsx_body(header, rows, body.clone()).await,
-        };
+        let outcome = send(format, header, rows, &body).await;
         finished(outcome).await;
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -322,139 +329,108 @@ where
     attachment(format, name).streaming(body)
 }
 
-async fn csv_body<S>(header: Vec<&'static str>, rows: S, body: &Body) -> Outcome
+async fn send<S>(format: Format, header: Vec<&'static str>, rows: S, body: &Body) -> Outcome
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>>,
 {
-    let mut rows = std::pin::pin!(rows);
-    let mut written = 0;
-    let mut table = match Table::new(Format::Csv, &header) {
-        Ok(table) => table,
-        Err(e) => return abort(body, written, e).await,
+    let (spooled, rows) = {
+        let _turn = WRITING.acquire().await;
+        spool(format, header, rows).await
     };
-    while let Some(row) = rows.next().await {
-        let sent = match row
-            .and_then(|cells| table.row(&cells))
-            .and_then(|()| table.chunk(CHUNK))
-        {
-            Ok(chunk) => chunk,
-            Err(e) => return abort(body, written, e).await,
+    let Some(file) = spooled else {
+        let _ = body.send(Err(failed())).await;
+        return Outcome {
+            rows,
+            complete: false,
         };
-        written += 1;
-        if let Some(chunk) = sent
-            && body.send(Ok(Bytes::from(chunk))).await.is_err()
+    };
+    let mut file = tokio::fs::File::from_std(file);
+    let mut buf = vec![0; CHUNK];
+    loop {
+        let n = match file.read(&mut buf).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "reading a spooled export failed");
+                let _ = body.send(Err(failed())).await;
+                return Outcome {
+                    rows,
+                    complete: false,
+                };
+            }
+        };
+        if n == 0 {
+            return Outcome {
+                rows,
+                complete: true,
+            };
+        }
+        if body
+            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
+            .await
+            .is_err()
         {
             return Outcome {
-                rows: written,
+                rows,
                 complete: false,
             };
         }
     }
-    let last = match table.chunk(0) {
-        Ok(chunk) => chunk.unwrap_or_default(),
-        Err(e) => return abort(body, written, e).await,
-    };
-    let complete = body.send(Ok(Bytes::from(last))).await.is_ok();
-    Outcome {
-        rows: written,
-        complete,
-    }
 }
 
-async fn abort(body: &Body, rows: u64, e: anyhow::Error) -> Outcome {
-    tracing::error!(error = %e, rows, "export failed");
-    let _ = body.send(Err(failed())).await;
-    Outcome {
-        rows,
-        complete: false,
-    }
-}
+type Body = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
 
-/// What the workbook writer is handed.
-enum Feed {
-    Row(Vec<Cell>),
-    /// The source failed: write no file.
-    Failed,
-}
-
-async fn xlsx_body<S>(header: Vec<&'static str>, rows: S, body: Body) -> Outcome
+/// Writes every row of `rows` into a temporary file, apart from the async workers (it touches
+/// files and compresses); the file from its start, or `None` if anything failed, and the rows
+/// read. The cursor is dropped before this returns.
+async fn spool<S>(
+    format: Format,
+    header: Vec<&'static str>,
+    rows: S,
+) -> (Option<std::fs::File>, u64)
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>>,
 {
     let (feed, mut fed) = tokio::sync::mpsc::channel::<Feed>(256);
-    // The workbook is written apart from the async workers: it touches files and compresses.
-    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-        let written = (|| -> anyhow::Result<Option<std::fs::File>> {
-            let mut table = XlsxTable::new(&header)?;
-            while let Some(item) = fed.blocking_recv() {
-                match item {
-                    Feed::Row(cells) => table.row(&cells)?,
-                    Feed::Failed => return Ok(None),
-                }
-            }
-            let mut file = tempfile::tempfile()?;
-            table.book.save_to_writer(&mut file).map_err(xlsx)?;
-            file.seek(SeekFrom::Start(0))?;
-            Ok(Some(file))
-        })();
-        let mut file = match written {
-            Ok(Some(file)) => file,
-            Ok(None) => {
-                let _ = body.blocking_send(Err(failed()));
-                return Ok(false);
-            }
-            Err(e) => {
-                let _ = body.blocking_send(Err(failed()));
-                return Err(e);
-            }
-        };
-        let mut buf = vec![0; CHUNK];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                return Ok(true);
-            }
-            if body
-                .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
-                .is_err()
-            {
-                return Ok(false);
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<std::fs::File>> {
+        let mut table = Table::new(format, &header, tempfile::tempfile()?)?;
+        while let Some(item) = fed.blocking_recv() {
+            match item {
+                Feed::Row(cells) => table.row(&cells)?,
+                Feed::Failed => return Ok(None),
             }
         }
+        let mut file = table.finish()?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(Some(file))
     });
-    let mut rows = std::pin::pin!(rows);
-    let mut written = 0;
-    let mut source_ok = true;
-    while let Some(row) = rows.next().await {
-        match row {
-            Ok(cells) => {
-                if feed.send(Feed::Row(cells)).await.is_err() {
-                    break;
+    let mut read = 0;
+    {
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.next().await {
+            let item = match row {
+                Ok(cells) => Feed::Row(cells),
+                Err(e) => {
+                    tracing::error!(error = %e, rows = read, "reading an export failed");
+                    Feed::Failed
                 }
-                written += 1;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, rows = written, "export failed");
-                let _ = feed.send(Feed::Failed).await;
-                source_ok = false;
+            };
+            let stop = matches!(item, Feed::Failed);
+            if feed.send(item).await.is_err() || stop {
                 break;
             }
+            read += 1;
         }
     }
     drop(feed);
-    let complete = match writer.await {
-        Ok(Ok(sent)) => sent && source_ok,
+    match writer.await {
+        Ok(Ok(file)) => (file, read),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, rows = written, "writing an XLSX export failed");
-            false
+            tracing::error!(error = %e, rows = read, "writing an export failed");
+            (None, read)
         }
         Err(e) => {
-            tracing::error!(error = %e, "the XLSX writer panicked");
-            false
+            tracing::error!(error = %e, "the export writer panicked");
+            (None, read)
         }
-    };
-    Outcome {
-        rows: written,
-        complete,
     }
 }

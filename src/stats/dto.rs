@@ -67,7 +67,7 @@ pub struct SubmissionCounts {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct Figures {
     /// Members with any activity: a check-in (any status), a quiz or exam attempt begun, an
-    /// article read, a class attended live, or a submission made.
+    /// article read, a class joined while live, or a submission made.
     pub active_members: i64,
     /// Accepted check-ins (flagged ones waiting for review and rejected ones do not count).
     pub checkins: i64,
@@ -180,7 +180,7 @@ pub struct EnterpriseRecord {
     pub party_member_count: Option<i32>,
     /// Branches of its own, as entered.
     pub branch_count: Option<i32>,
-    /// Joint branches, as entered.
+    /// Joint branches, as entered (a joint branch is reported by each enterprise sharing it).
     pub joint_branch_count: Option<i32>,
     /// As entered, e.g. "3.2亿元".
     pub output_value: Option<String>,
@@ -224,9 +224,10 @@ pub struct ProfileFigures {
     /// Party members (中共党员 and 预备党员): entered beside registered members with that
     /// political status.
     pub party_members: EnteredAndCounted,
-    /// Branches of their own: entered beside the `branch` orgs in the tree.
+    /// Branches of their own (单独党支部): entered beside the `branch` orgs in the tree (which
+    /// may include joint ones).
     pub branches: EnteredAndCounted,
-    /// Joint branches, as entered.
+    /// Joint branches, as entered (a joint branch is reported by each enterprise sharing it).
     pub joint_branches: Option<i64>,
     /// Registered members.
     pub members: i64,
@@ -241,7 +242,7 @@ pub struct ProfileFigures {
     pub last_active_on: Option<NaiveDate>,
     /// This month's activity.
     pub month: MonthActivity,
-    /// The entered figures disagree with the counted ones (or were never entered).
+    /// The Party members entered disagree with those registered (or none were entered).
     pub stale: bool,
 }
 

@@ -18,7 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(campaign_report);
 }
 
-/// Statistics of my part of the tree over local days (`from`, `to`: inclusive, at most 366
+/// Statistics of my part of the tree over local days, every figure from one snapshot of the data (`from`, `to`: inclusive, at most 366
 /// days; default the last 30): totals, every day, and each child org side by side
 /// (`sort=<figure>&order=asc|desc`). 422 `org_id` when the org is outside my scope.
 #[utoipa::path(
@@ -29,9 +29,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[get("/admin/stats/overview")]
 async fn overview(state: State, admin: Admin, query: Query<OverviewQuery>) -> Reply<Overview> {
     let today = local_date(state.now(), state.settings.timezone);
-    Ok(Json(
-        service::overview(state.db.conn(), &admin.scope, &query, today).await?,
-    ))
+    let tx = state.db.snapshot().await?;
+    let overview = service::overview(&tx, &admin.scope, &query, today).await?;
+    tx.commit().await?;
+    Ok(Json(overview))
 }
 
 /// 一企一档: the org's record as entered (summed over the enterprises below it) beside the
@@ -45,16 +46,11 @@ async fn overview(state: State, admin: Admin, query: Query<OverviewQuery>) -> Re
 )]
 #[get("/admin/orgs/{id}/profile")]
 async fn org_profile(state: State, admin: Admin, id: Path<i64>) -> Reply<OrgProfile> {
-    Ok(Json(
-        service::profile(
-            state.db.conn(),
-            &admin.scope,
-            *id,
-            state.now(),
-            state.settings.timezone,
-        )
-        .await?,
-    ))
+    let tx = state.db.snapshot().await?;
+    let profile =
+        service::profile(&tx, &admin.scope, *id, state.now(), state.settings.timezone).await?;
+    tx.commit().await?;
+    Ok(Json(profile))
 }
 
 /// The figures a campaign's press release cites, over the members in my scope; each is
@@ -71,14 +67,9 @@ async fn campaign_report(
     id: Path<i64>,
     page: Query<PageQuery>,
 ) -> Reply<CampaignReport> {
-    Ok(Json(
-        service::campaign_report(
-            state.db.conn(),
-            &admin.scope,
-            *id,
-            &page,
-            state.settings.timezone,
-        )
-        .await?,
-    ))
+    let tx = state.db.snapshot().await?;
+    let report =
+        service::campaign_report(&tx, &admin.scope, *id, &page, state.settings.timezone).await?;
+    tx.commit().await?;
+    Ok(Json(report))
 }

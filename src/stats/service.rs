@@ -6,7 +6,10 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use entity::{campaign_orgs, campaign_routes, campaigns, classes, exams, orgs, routes, sites};
+use entity::{
+    campaign_orgs, campaign_routes, campaigns, class_orgs, classes, exam_orgs, exams, orgs, routes,
+    sites,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 
 use super::dto::{
@@ -319,6 +322,13 @@ pub fn period(
     to: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<Days, ApiError> {
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = NaiveDate::from_ymd_opt(2100, 12, 31).unwrap_or(NaiveDate::MAX);
+    for (field, day) in [("from", from), ("to", to)] {
+        if day.is_some_and(|d| d < earliest || d > latest) {
+            return Err(ApiError::field(field, FieldIssue::new("day_out_of_range")));
+        }
+    }
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - Duration::days(29));
     if from > to {
@@ -345,10 +355,8 @@ impl Subject {
         org_id: Option<i64>,
     ) -> Result<Self, ApiError> {
         if let Some(id) = org_id {
-            let org = scope
-                .find_org(conn, id)
-                .await
-                .map_err(|_| ApiError::field("org_id", FieldIssue::new("not_in_scope")))?;
+            // Outside the scope: not found, as if it did not exist.
+            let org = scope.find_org(conn, id).await?;
             let children = orgs::Entity::find()
                 .filter(orgs::Column::ParentId.eq(id))
                 .order_by_asc(orgs::Column::Id)
@@ -376,9 +384,24 @@ impl Subject {
                     .await?
             }
         };
+        // An admin of an org and of another below it: the lower one is inside the upper.
+        let outermost = |paths: &[String]| -> Vec<String> {
+            paths
+                .iter()
+                .filter(|p| !paths.iter().any(|q| q != *p && p.starts_with(q.as_str())))
+                .cloned()
+                .collect()
+        };
         let roots = match scope {
             AdminScope::Platform => None,
-            AdminScope::Orgs(paths) => Some(paths.clone()),
+            AdminScope::Orgs(paths) => Some(outermost(paths)),
+        };
+        let children = match &roots {
+            Some(roots) => children
+                .into_iter()
+                .filter(|o| roots.contains(&o.path))
+                .collect(),
+            None => children,
         };
         Ok(Subject {
             org: None,
@@ -602,24 +625,36 @@ fn profile_facts(month: Days) -> Vec<Fact> {
     ]
 }
 
-/// The last local day of any activity, per group.
+/// The last local day of any activity, per group: each table asked only about the members
+/// under `roots`.
 async fn last_active(
     conn: &impl ConnectionTrait,
     key: Key<'_>,
     roots: &Roots,
 ) -> Result<HashMap<i64, NaiveDate>, ApiError> {
-    let union = ACTIVITY
-        .iter()
-        .map(|t| format!("SELECT member_id, MAX(local_date) AS d FROM {t} GROUP BY member_id"))
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ");
+    let mut values = Vec::new();
+    let mut parts = Vec::new();
+    for table in ACTIVITY {
+        let mine = match roots {
+            Some(roots) => format!(
+                " WHERE member_id IN (SELECT om.member_id FROM org_members om \
+                 JOIN orgs o ON o.id = om.org_id WHERE {})",
+                within(roots, &mut values)
+            ),
+            None => String::new(),
+        };
+        parts.push(format!(
+            "SELECT member_id, MAX(local_date) AS d FROM {table}{mine} GROUP BY member_id"
+        ));
+    }
     let fact = Fact {
         raw: true,
         ..Fact::new(
-            format!("({union}) f"),
+            format!("({}) f", parts.join(" UNION ALL ")),
             "f.member_id",
             vec![("last", "MAX(f.d)")],
         )
+        .values(values)
     };
     let st = statement(
         conn.get_database_backend(),
@@ -657,8 +692,7 @@ fn profile_figures(n: &Named, last: Option<NaiveDate>, month: Days) -> ProfileFi
         entered: entered(n, "branches_entered"),
         counted: n.get("branches"),
     };
-    let stale = party_members.entered != Some(party_members.counted)
-        || branches.entered != Some(branches.counted);
+    let stale = party_members.entered != Some(party_members.counted);
     let rate = |name| ratio(n.get(name), members, 4);
     ProfileFigures {
         enterprises: n.get("enterprises"),
@@ -836,6 +870,7 @@ pub async fn campaign_scope(
 /// itself), else kept as it is.
 async fn participating_orgs(
     conn: &impl ConnectionTrait,
+    scope: &AdminScope,
     by_org: &Counts,
 ) -> Result<Vec<ParticipatingOrg>, ApiError> {
     let member_orgs = orgs::Entity::find()
@@ -852,6 +887,8 @@ async fn participating_orgs(
         .all(conn)
         .await?
         .into_iter()
+        // An enterprise above the caller's scope is not theirs to name.
+        .filter(|o| scope.covers(&o.path))
         .map(|o| (o.id, o))
         .collect();
     let mut rolled: BTreeMap<i64, ParticipatingOrg> = BTreeMap::new();
@@ -875,9 +912,11 @@ async fn participating_orgs(
     Ok(rolled.into_values().collect())
 }
 
-/// Campaign `id`'s items (its routes, exams, classes) as (id, name) in id order.
+/// Campaign `id`'s items as (id, name) in id order: its routes, and the exams and classes
+/// of it that are not withdrawn and reach the scope (as their own lists show them).
 async fn campaign_items(
     conn: &impl ConnectionTrait,
+    scope: &AdminScope,
     id: i64,
 ) -> Result<[Vec<(i64, String)>; 3], ApiError> {
     let route_ids: Vec<i64> = campaign_routes::Entity::find()
@@ -895,23 +934,54 @@ async fn campaign_items(
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
-    let exams = exams::Entity::find()
+    let exams: Vec<(i64, String)> = exams::Entity::find()
         .filter(exams::Column::CampaignId.eq(id))
+        .filter(exams::Column::DeletedAt.is_null())
         .order_by_asc(exams::Column::Id)
         .all(conn)
         .await?
         .into_iter()
         .map(|e| (e.id, e.title))
         .collect();
-    let classes = classes::Entity::find()
+    let classes: Vec<(i64, String)> = classes::Entity::find()
         .filter(classes::Column::CampaignId.eq(id))
+        .filter(classes::Column::DeletedAt.is_null())
         .order_by_asc(classes::Column::Id)
         .all(conn)
         .await?
         .into_iter()
         .map(|k| (k.id, k.title))
         .collect();
-    Ok([routes, exams, classes])
+    if scope.is_platform() {
+        return Ok([routes, exams, classes]);
+    }
+    let exam_pairs = exam_orgs::Entity::find()
+        .filter(exam_orgs::Column::ExamId.is_in(exams.iter().map(|e| e.0)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.exam_id, r.org_id))
+        .collect();
+    let class_pairs = class_orgs::Entity::find()
+        .filter(class_orgs::Column::ClassId.is_in(classes.iter().map(|k| k.0)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.class_id, r.org_id))
+        .collect();
+    let seen_exams = reaching(conn, scope, exam_pairs).await?;
+    let seen_classes = reaching(conn, scope, class_pairs).await?;
+    Ok([
+        routes,
+        exams
+            .into_iter()
+            .filter(|e| seen_exams.contains(&e.0))
+            .collect(),
+        classes
+            .into_iter()
+            .filter(|k| seen_classes.contains(&k.0))
+            .collect(),
+    ])
 }
 
 pub async fn campaign_report(
@@ -934,7 +1004,7 @@ pub async fn campaign_report(
     };
     let by_org = counts(conn, &[people()], Key::Id("o.id"), roots, None).await?;
     let people = counts(conn, &[people()], Key::Total, roots, None).await?;
-    let orgs = participating_orgs(conn, &by_org).await?;
+    let orgs = participating_orgs(conn, scope, &by_org).await?;
 
     let checkins = Fact::new(
         "checkins f",
@@ -1012,7 +1082,7 @@ pub async fn campaign_report(
         vec![id.into()],
     );
     let by_class = counts(conn, &[attendance], Key::Id("f.class_id"), roots, None).await?;
-    let [route_items, exam_items, class_items] = campaign_items(conn, id).await?;
+    let [route_items, exam_items, class_items] = campaign_items(conn, scope, id).await?;
     let routes: Vec<RouteFigures> = route_items
         .into_iter()
         .map(|(route_id, name)| RouteFigures {
@@ -1047,9 +1117,9 @@ pub async fn campaign_report(
     let mut theme_aggs = vec![("total", "COUNT(*)")];
     theme_aggs.extend(BY_STATUS);
     theme_aggs.extend([
-        // A first-stage decision sets first_reviewed_at; a rejection in that stage sets
-        // reviewed_at in the same update, a later final decision sets it afterwards.
-        ("first", "SUM(CASE WHEN f.two_stage AND f.first_reviewed_at IS NOT NULL AND (f.reviewed_at IS NULL OR f.reviewed_at > f.first_reviewed_at) THEN 1 ELSE 0 END)"),
+        // A first-stage decision sets first_reviewed_by; a rejection in that stage also sets
+        // reviewed_by to the same admin, while the final stage is always someone else's.
+        ("first", "SUM(CASE WHEN f.two_stage AND f.first_reviewed_by IS NOT NULL AND (f.reviewed_by IS NULL OR f.reviewed_by <> f.first_reviewed_by) THEN 1 ELSE 0 END)"),
         ("final", "SUM(CASE WHEN f.status IN ('approved', 'featured') THEN 1 ELSE 0 END)"),
     ]);
     let submissions = Fact::new("submissions f", "f.member_id", theme_aggs)

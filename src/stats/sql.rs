@@ -105,7 +105,10 @@ pub fn statement(
     let mut values: Vec<Value> = Vec::new();
     let key_sql = match key {
         Key::Total => format!("CAST(0 AS {int})"),
-        Key::Day => fact.day.unwrap_or("NULL").to_owned(),
+        Key::Day => {
+            debug_assert!(fact.day.is_some(), "grouping by day a fact without days");
+            fact.day.unwrap_or("NULL").to_owned()
+        }
         Key::Id(col) => format!("CAST({col} AS {int})"),
         Key::Text(col) => col.to_owned(),
         // No subtrees: one group, 0 (a CASE needs a WHEN).

@@ -291,7 +291,7 @@ async fn a_sibling_admin_exports_none_of_our_rows_and_bad_requests_are_refused()
         &format!("org_id={}", w.tree.org_a),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = export(&app, &admin_x, "campaign_report", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = export(
@@ -301,7 +301,7 @@ async fn a_sibling_admin_exports_none_of_our_rows_and_bad_requests_are_refused()
         &format!("campaign_id={}", w.campaign),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = export(&app, &w.root, "everything", "").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = export(&app, &w.root, "checkins", "format=pdf").await;

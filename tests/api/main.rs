@@ -18,6 +18,7 @@ mod idempotency;
 mod leaderboards;
 mod me;
 mod media;
+mod migrations;
 mod openapi;
 mod operations;
 mod orgs;

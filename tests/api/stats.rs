@@ -236,7 +236,8 @@ impl Rows {
     }
 
     /// A submission made on day `d`; `service` makes it a paid volunteer-service report
-    /// (service day, minutes).
+    /// (service day, minutes); `two_stage` names who decided the first stage and who the last
+    /// (the same admin when the first stage rejected it).
     #[allow(clippy::too_many_arguments)]
     pub async fn submission(
         &self,
@@ -245,7 +246,7 @@ impl Rows {
         status: &str,
         campaign: Option<(i64, &str)>,
         service: Option<(u32, i32)>,
-        two_stage: Option<(u32, Option<u32>)>,
+        two_stage: Option<(i64, Option<i64>)>,
     ) {
         submissions::ActiveModel {
             member_id: Set(member),
@@ -266,8 +267,10 @@ impl Rows {
             version: Set(1),
             moderation: Set("off".into()),
             moderation_tries: Set(0),
-            first_reviewed_at: Set(two_stage.map(|t| at(t.0).into())),
-            reviewed_at: Set(two_stage.and_then(|t| t.1).map(|d| at(d).into())),
+            first_reviewed_by: Set(two_stage.map(|t| t.0)),
+            first_reviewed_at: Set(two_stage.map(|_| at(d).into())),
+            reviewed_by: Set(two_stage.and_then(|t| t.1)),
+            reviewed_at: Set(two_stage.and_then(|t| t.1).map(|_| at(d).into())),
             points_awarded: Set(0),
             paid_at: Set(service.map(|_| at(d).into())),
             likes: Set(0),
@@ -382,6 +385,13 @@ pub async fn world(app: &TestApp) -> World {
     let campaign = body["id"].as_i64().unwrap();
 
     let exam = rows.exam("知识竞赛", Some(campaign)).await;
+    exam_orgs::ActiveModel {
+        exam_id: Set(exam),
+        org_id: Set(tree.org_a),
+    }
+    .insert(&rows.conn)
+    .await
+    .unwrap();
     rows.attempt(a1i, "daily", None, 30, "submitted", 80).await;
     rows.attempt(a2i, "daily", None, 30, "expired", 60).await;
     rows.attempt(a2i, "daily", None, 31, "open", 0).await;
@@ -400,6 +410,13 @@ pub async fn world(app: &TestApp) -> World {
     rows.read(xi, art[0], 31, 999, true).await;
 
     let class = rows.class("云课堂", Some(campaign)).await;
+    class_orgs::ActiveModel {
+        class_id: Set(class),
+        org_id: Set(tree.org_a),
+    }
+    .insert(&rows.conn)
+    .await
+    .unwrap();
     rows.attend(class, a2i, 31, 1800, true).await;
     rows.attend(class, b1i, 31, 100, false).await;
 
@@ -590,10 +607,10 @@ async fn an_org_admin_sees_only_their_subtree_and_a_sibling_sees_none_of_it() {
         [1, 1, 1, 0, 0, 0, 1, 1, 1, 300]
     );
     assert_eq!(body["children"][0]["org_id"], w.tree.org_b);
-    // Another org's id is refused as if it did not exist in my scope.
+    // Another org's id is answered as if it did not exist.
     let (status, body) = overview(&app, &admin_b, &format!("org_id={}", w.tree.org_a)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["code"], "validation_failed");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "not_found");
     // The other committee's admin sees nothing of ours.
     let admin_x = app.org_admin_of(&w.root, "stats-admin-x", w.other).await;
     let (_, body) = overview(&app, &admin_x, PERIOD).await;
@@ -631,6 +648,15 @@ async fn a_period_backwards_or_over_a_year_is_refused() {
     let (status, body) = overview(&app, &root, "from=2025-05-30&to=2026-05-31").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["details"]["fields"]["to"].is_array(), "{body}");
+    // Days far outside any use are refused rather than computed with.
+    for query in [
+        "from=1999-12-31&to=2000-01-05",
+        "to=2101-01-01",
+        "to=-262144-01-05",
+    ] {
+        let (status, body) = overview(&app, &root, query).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+    }
     // 366 days is the most.
     let (status, body) = overview(&app, &root, "from=2025-05-31&to=2026-05-31").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -832,6 +858,26 @@ async fn a_campaign_report_counts_who_took_part_and_each_figure() {
     assert_eq!(r["participating_members"], 1);
     assert_eq!(r["checkins"], 1);
     assert_eq!(r["submissions"], 0);
+    // The exam and the class were given to org A: org B's admin is not told of them.
+    assert_eq!(r["exams"], json!([]));
+    assert_eq!(r["classes"], json!([]));
+
+    // A branch's admin is not told the name of the enterprise above the branch.
+    let admin_a1 = app
+        .org_admin_of(&w.root, "stats-admin-a1", w.tree.branch_a)
+        .await;
+    let res = app
+        .get(
+            &format!("/api/v1/admin/campaigns/{}/report", w.campaign),
+            Some(&admin_a1.access_token),
+        )
+        .await;
+    let (status, r) = app.json(res).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["orgs"][0]["org_id"], w.tree.branch_a);
+    assert_eq!(r["orgs"][0]["kind"], "branch");
+    assert_eq!(r["orgs"][0]["members"], 2);
+    assert_eq!(r["exams"][0]["members"], 1);
 }
 
 #[tokio::test]
