@@ -13,7 +13,6 @@ Flat memory means the peak does not grow with the rows.
 """
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,16 +39,7 @@ def rss_mb(pid):
 
 
 def setup(api, server, workdir):
-    subprocess.run([bench.BIN, "admin", "create", "bench"], input="bench-password-123\n",
-                   text=True, env=server.env, cwd=workdir, check=True, capture_output=True)
-    admin = api.call("POST", "/api/v1/auth/admin-login",
-                     {"username": "bench", "password": "bench-password-123"})["access_token"]
-    org = api.call("POST", "/api/v1/admin/orgs",
-                   {"name": "导出基准党委", "kind": "industry_committee", "parent_id": None},
-                   token=admin)["id"]
-    expires = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    code = api.call("POST", f"/api/v1/admin/orgs/{org}/invites",
-                    {"max_uses": 100_000, "expires_at": expires}, token=admin)["code"]
+    admin, code = bench.admin_and_org(api, server, workdir, "导出基准党委")
 
     def member(i):
         login = api.call("POST", "/api/v1/auth/dev-login",

@@ -141,6 +141,49 @@ async fn each_export_has_the_rows_its_figure_counts() {
         report["participating_members"].as_i64().unwrap()
     );
     assert_eq!(people[0][0], w.a1.member_id.to_string());
+
+    // Each of the ten exports is in the audit log with the rows the file held.
+    let sent = [
+        ("checkins", checkins.len()),
+        ("quiz_results", quiz.len()),
+        ("exam_results", exams.len()),
+        ("reading", reading.len()),
+        ("classes", classes.len()),
+        ("submissions", submissions.len()),
+        ("ledger", ledger.len()),
+        ("overview", days.len()),
+        ("members", members.len()),
+        ("campaign_report", people.len()),
+    ];
+    let entries = exports_audited(&app, &w.root, sent.len()).await;
+    for (dataset, rows) in sent {
+        let entry = entries
+            .iter()
+            .find(|e| e["after"]["dataset"] == dataset)
+            .unwrap_or_else(|| panic!("no audit entry for {dataset}: {entries:?}"));
+        assert_eq!(entry["after"]["rows"], rows as u64, "{dataset}");
+        assert_eq!(entry["after"]["complete"], true, "{dataset}");
+    }
+}
+
+/// The audit log's export entries, once `n` of them are complete (each is completed just
+/// after its last byte is sent).
+async fn exports_audited(app: &TestApp, who: &Session, n: usize) -> Vec<Value> {
+    let mut entries = Vec::new();
+    for _ in 0..200 {
+        let log = json(
+            app,
+            who,
+            "/api/v1/admin/audit-log?entity_type=export&limit=100",
+        )
+        .await;
+        entries = log["items"].as_array().cloned().unwrap_or_default();
+        if entries.len() >= n && entries.iter().all(|e| e["after"]["rows"].is_number()) {
+            return entries;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the exports were not all audited: {entries:?}");
 }
 
 #[tokio::test]
@@ -256,16 +299,7 @@ async fn every_export_is_audited_with_its_filters_and_row_count() {
     let q = format!("org_id={}&{PERIOD}", w.tree.org_b);
     let rows = csv_rows(&app, &w.root, "checkins", &q).await;
     assert_eq!(rows.len(), 1);
-    let mut entry = Value::Null;
-    // The entry is written once the last byte is sent: give it a moment.
-    for _ in 0..100 {
-        let log = json(&app, &w.root, "/api/v1/admin/audit-log?entity_type=export").await;
-        if let Some(first) = log["items"].as_array().and_then(|i| i.first()) {
-            entry = first.clone();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let entry = exports_audited(&app, &w.root, 1).await[0].clone();
     assert_eq!(entry["action"], "data.export", "{entry}");
     assert_eq!(entry["actor_id"], w.root.member_id);
     let after = &entry["after"];
