@@ -8,7 +8,8 @@ use crate::http::export::Format;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {
-    /// Registered members (no period): phones masked except for platform admins.
+    /// Registered members (no period): phones masked unless a platform admin asks
+    /// `phones=full`.
     Members,
     /// Check-ins of every status made on the period's days (`status` says which).
     Checkins,
@@ -63,4 +64,16 @@ pub struct DatasetQuery {
     pub to: Option<NaiveDate>,
     /// `campaign_report` only, and required there: the campaign.
     pub campaign_id: Option<i64>,
+    /// `masked` (default: `138****5678`) or `full`, which only a platform admin may ask for
+    /// (403 otherwise); the audit entry says which.
+    #[param(inline)]
+    pub phones: Option<Phones>,
+}
+
+/// How phone numbers are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phones {
+    Masked,
+    Full,
 }

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::http::export::{Outcome, stream};
-use crate::http::responses::AdminOnly;
+use crate::http::responses::{AdminOnly, InScope};
 use crate::state::State;
 
 use super::dto::{Dataset, DatasetQuery};
@@ -19,8 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// file and then sent (memory stays flat however many rows): CSV (UTF-8 with a BOM,
 /// a header row, then a row per record; text that a spreadsheet would take for a formula
 /// starts with `'`) or XLSX (typed columns, Chinese headers, such text marked as text; past
-/// 1,048,575 rows the table goes on in another sheet). Phones are masked except for platform
-/// admins. Every export is recorded in the audit log before it is sent (who, the dataset, its
+/// 1,048,575 rows the table goes on in another sheet). Phones are masked unless a platform
+/// admin asks `phones=full`. Every export is recorded in the audit log before it is sent (who, the dataset, its
 /// filters), and completed with the rows sent and whether all were. The
 /// rows of a dataset are those its figure counts: `checkins` holds every status (the
 /// overview's `checkins` is its `accepted` rows), `quiz_results` and `exam_results` the
@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     params(("dataset" = inline(Dataset), Path, description = "What to export"), DatasetQuery),
     responses(
         (status = 200, description = "The file", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        AdminOnly,
+        AdminOnly, InScope,
     )
 )]
 #[get("/admin/exports/{dataset}")]

@@ -6,7 +6,7 @@ use futures_util::{Stream, StreamExt};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, StreamTrait, Value};
 use serde_json::json;
 
-use super::dto::{Dataset, DatasetQuery};
+use super::dto::{Dataset, DatasetQuery, Phones};
 use crate::audit::service::{Change, amend, record_returning_id};
 use crate::auth::scope::AdminScope;
 use crate::db::{self, Db};
@@ -293,6 +293,11 @@ pub async fn prepare(
 ) -> Result<Export, ApiError> {
     let today = crate::clock::local_date(now, tz);
     let format = query.format.unwrap_or_default();
+    // Whole phone numbers only when a platform admin asks for them.
+    let full_phones = query.phones == Some(Phones::Full);
+    if full_phones && !scope.is_platform() {
+        return Err(ApiError::Forbidden);
+    }
     let subject = Subject::of(conn, scope, query.org_id).await?;
     let scope_path = subject
         .org
@@ -357,16 +362,7 @@ pub async fn prepare(
                 from,
                 ..source(dataset).ok_or(ApiError::NotFound)?
             };
-            query_rows(
-                backend,
-                &src,
-                values,
-                None,
-                &roots,
-                true,
-                scope.is_platform(),
-                tz,
-            )
+            query_rows(backend, &src, values, None, &roots, true, full_phones, tz)
         }
         _ => {
             let src = source(dataset).ok_or(ApiError::NotFound)?;
@@ -377,7 +373,7 @@ pub async fn prepare(
                 days,
                 &subject.roots,
                 false,
-                scope.is_platform(),
+                full_phones,
                 tz,
             )
         }
@@ -389,11 +385,7 @@ pub async fn prepare(
             .unwrap_or_default(),
     };
     if dataset == Dataset::Members {
-        filters["phones"] = json!(if scope.is_platform() {
-            "full"
-        } else {
-            "masked"
-        });
+        filters["phones"] = json!(if full_phones { "full" } else { "masked" });
     }
     Ok(Export {
         dataset,

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "admin",
     params(OverviewQuery),
-    responses((status = 200, description = "The figures", body = Overview), AdminOnly)
+    responses((status = 200, description = "The figures", body = Overview), AdminOnly, InScope)
 )]
 #[get("/admin/stats/overview")]
 async fn overview(state: State, admin: Admin, query: Query<OverviewQuery>) -> Reply<Overview> {

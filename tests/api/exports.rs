@@ -231,13 +231,21 @@ async fn csv_has_a_bom_chinese_headers_escaped_formulas_and_masked_phones() {
         .find(|r| r[0] == w.a2.member_id.to_string())
         .unwrap();
     assert_eq!(a2[1], "'@SUM(1+1)");
-    // A platform admin sees the whole number.
+    // A platform admin sees them masked too, unless they ask for whole numbers.
+    let a1_of = |members: &[Vec<String>]| {
+        members
+            .iter()
+            .find(|r| r[0] == w.a1.member_id.to_string())
+            .unwrap()[3]
+            .clone()
+    };
     let members = csv_rows(&app, &w.root, "members", "").await;
-    let a1 = members
-        .iter()
-        .find(|r| r[0] == w.a1.member_id.to_string())
-        .unwrap();
-    assert_eq!(a1[3], "13812345678");
+    assert_eq!(a1_of(&members), "138****5678");
+    let members = csv_rows(&app, &w.root, "members", "phones=full").await;
+    assert_eq!(a1_of(&members), "13812345678");
+    // Which nobody else may.
+    let (status, _) = export(&app, &admin_a, "members", "phones=full").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
