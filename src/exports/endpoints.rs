@@ -4,7 +4,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
-use crate::http::export::{Outcome, stream};
+use crate::http::export::{Outcome, stream, turn};
 use crate::http::responses::{AdminOnly, InScope};
 use crate::state::State;
 
@@ -54,6 +54,8 @@ async fn export_dataset(
     )
     .await?;
     let entry = service::audit_start(&state.db, &export, state.now()).await?;
+    // Waiting for a turn holds no database connection: the cursor opens after it.
+    let turn = turn().await;
     let rows = match service::rows(&conn, &mut export).await {
         Ok(rows) => rows,
         Err(e) => {
@@ -61,13 +63,15 @@ async fn export_dataset(
                 rows: 0,
                 complete: false,
             };
-            service::audit_outcome(&state.db, entry, &export, nothing).await?;
+            if let Err(audit) = service::audit_outcome(&state.db, entry, &export, nothing).await {
+                tracing::error!(error = ?audit, entry, "recording an export's outcome failed");
+            }
             return Err(e);
         }
     };
     let state = state.clone();
     let (format, name, header) = (export.format, export.name.clone(), export.header.clone());
-    Ok(stream(format, &name, header, rows, move |outcome| {
+    Ok(stream(format, &name, header, rows, turn, move |outcome| {
         Box::pin(async move {
             if let Err(e) = service::audit_outcome(&state.db, entry, &export, outcome).await {
                 tracing::error!(error = ?e, entry, "recording an export's outcome failed");

@@ -301,46 +301,73 @@ enum Feed {
     Failed,
 }
 
+/// A turn to write an export: take it before opening the cursor, so that exports waiting for
+/// their turn hold no database connection.
+pub async fn turn() -> tokio::sync::SemaphorePermit<'static> {
+    // The semaphore is never closed.
+    WRITING
+        .acquire()
+        .await
+        .expect("the export semaphore stays open")
+}
+
 /// Rows from `rows` (a database cursor) as a download named `name`, in bounded memory
 /// however many there are: the rows are written as they are read into a temporary file (a
-/// CSV, or an XLSX in constant-memory mode), the cursor and its connection are let go, and
-/// then the file is sent. A slow client therefore never holds a database connection, and a
-/// failing source ends the body broken, never as a shorter file that looks whole. At most two
-/// such files are written at once by an instance; more wait their turn. `finished` is told
-/// how it ended.
+/// CSV, or an XLSX in constant-memory mode), the cursor and its connection and the `turn` are
+/// let go, and then the file is sent. A slow client therefore never holds a database
+/// connection; a client that leaves stops the reading; a failing source ends the body broken,
+/// never as a shorter file that looks whole. `finished` is told how it ended: complete only
+/// when the client took the last byte.
 pub fn stream<S>(
     format: Format,
     name: &str,
     header: Vec<&'static str>,
     rows: S,
+    turn: tokio::sync::SemaphorePermit<'static>,
     finished: impl FnOnce(Outcome) -> LocalBoxFuture<'static, ()> + 'static,
 ) -> HttpResponse
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>> + 'static,
 {
     let (body, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    // Fired when the response body has given out its last piece.
+    let (taken, all_taken) = tokio::sync::oneshot::channel::<()>();
     actix_web::rt::spawn(async move {
-        let outcome = send(format, header, rows, &body).await;
+        let mut outcome = send(format, header, rows, turn, body).await;
+        outcome.complete &= all_taken.await.is_ok();
         finished(outcome).await;
     });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    let body = futures_util::stream::unfold((rx, Some(taken)), |(mut rx, mut taken)| async move {
+        match rx.recv().await {
+            Some(item) => Some((item, (rx, taken))),
+            None => {
+                if let Some(taken) = taken.take() {
+                    let _ = taken.send(());
+                }
+                None
+            }
+        }
     });
     attachment(format, name).streaming(body)
 }
 
-async fn send<S>(format: Format, header: Vec<&'static str>, rows: S, body: &Body) -> Outcome
+/// Spools the rows in its `turn`, then sends the file; the body ends when this returns.
+async fn send<S>(
+    format: Format,
+    header: Vec<&'static str>,
+    rows: S,
+    turn: tokio::sync::SemaphorePermit<'static>,
+    body: Body,
+) -> Outcome
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>>,
 {
-    let (spooled, rows) = {
-        let _turn = WRITING.acquire().await;
-        spool(format, header, rows).await
-    };
-    let Some(file) = spooled else {
+    let spooled = spool(format, header, rows, &body).await;
+    drop(turn);
+    let Some((file, rows)) = spooled else {
         let _ = body.send(Err(failed())).await;
         return Outcome {
-            rows,
+            rows: 0,
             complete: false,
         };
     };
@@ -380,13 +407,14 @@ where
 type Body = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
 
 /// Writes every row of `rows` into a temporary file, apart from the async workers (it touches
-/// files and compresses); the file from its start, or `None` if anything failed, and the rows
-/// read. The cursor is dropped before this returns.
+/// files and compresses): the file from its start and the rows in it, or `None` if anything
+/// failed or the client left. The cursor is dropped before this returns.
 async fn spool<S>(
     format: Format,
     header: Vec<&'static str>,
     rows: S,
-) -> (Option<std::fs::File>, u64)
+    body: &Body,
+) -> Option<(std::fs::File, u64)>
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>>,
 {
@@ -408,6 +436,8 @@ where
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = rows.next().await {
             let item = match row {
+                // Nobody is waiting for the file any more.
+                Ok(_) if body.is_closed() => Feed::Failed,
                 Ok(cells) => Feed::Row(cells),
                 Err(e) => {
                     tracing::error!(error = %e, rows = read, "reading an export failed");
@@ -423,14 +453,14 @@ where
     }
     drop(feed);
     match writer.await {
-        Ok(Ok(file)) => (file, read),
+        Ok(Ok(file)) => file.map(|f| (f, read)),
         Ok(Err(e)) => {
             tracing::error!(error = %e, rows = read, "writing an export failed");
-            (None, read)
+            None
         }
         Err(e) => {
             tracing::error!(error = %e, "the export writer panicked");
-            (None, read)
+            None
         }
     }
 }

@@ -507,8 +507,11 @@ fn fill(
     row.moderation_next_at =
         Set((*verdict == Verdict::Unchecked).then(|| (now + RECHECK_FIRST).into()));
     row.reject_reason = Set(risky.then(|| risky_reason(verdict.label().as_deref())));
+    // A (re)submission starts a new review: no decision of an earlier round stands.
     row.first_reviewed_by = Set(None);
     row.first_reviewed_at = Set(None);
+    row.reviewed_by = Set(None);
+    row.reviewed_at = Set(None);
     row.updated_at = Set(now.into());
 }
 

@@ -841,3 +841,49 @@ async fn a_text_wechat_will_not_judge_is_left_to_a_person_not_retried() {
         .await;
     assert_eq!(seen["moderation"], "manual");
 }
+
+#[tokio::test]
+async fn a_resubmission_that_passes_the_first_stage_counts_as_passed_in_the_campaign_report() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let now = app.clock_now();
+    let campaign = json!({
+        "title": "网络正能量", "starts_at": (now - chrono::Duration::days(1)).to_rfc3339(),
+        "ends_at": (now + chrono::Duration::days(30)).to_rfc3339(), "org_ids": [c.tree.committee],
+        "route_ids": [], "themes": ["立岗建功"], "two_stage_review": true,
+    });
+    let res = app
+        .post(
+            "/api/v1/admin/campaigns",
+            &campaign,
+            Some(&c.root.access_token),
+        )
+        .await;
+    let (_, campaign) = app.json(res).await;
+    let campaign_id = campaign["id"].as_i64().unwrap();
+    let mut body = reflection("立岗建功");
+    body["campaign_id"] = json!(campaign_id);
+    body["theme"] = json!("立岗建功");
+    let (_, posted) = post(&app, &c.author, &body).await;
+    let id = posted["id"].as_i64().unwrap();
+    // Rejected in the first stage, edited, then passed by the same branch admin.
+    let reject = json!({"decision": "reject", "reason": "请补充照片", "version": 1});
+    let (status, rejected) = review(&app, &c.branch_admin, id, reject).await;
+    assert_eq!(status, StatusCode::OK, "{rejected}");
+    let path = format!("/api/v1/submissions/{id}");
+    let (status, edited) = app
+        .json(app.put(&path, &body, Some(&c.author.access_token)).await)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    let version = edited["version"].as_i64().unwrap();
+    let (status, passed) = review(&app, &c.branch_admin, id, act("approve", version)).await;
+    assert_eq!(status, StatusCode::OK, "{passed}");
+    assert_eq!(passed["stage"], "final");
+    let report = format!("/api/v1/admin/campaigns/{campaign_id}/report");
+    let (status, report) = app
+        .json(app.get(&report, Some(&c.root.access_token)).await)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["themes"][0]["passed_first_stage"], 1, "{report}");
+    assert_eq!(report["themes"][0]["passed_final"], 0);
+}
