@@ -15,7 +15,7 @@ use crate::http::export::{Cell, Format, Outcome};
 use crate::members::service::mask_phone;
 use crate::stats::dto::{Figures, OverviewQuery};
 use crate::stats::service::{self as stats, Roots, Subject, period};
-use crate::stats::sql::within;
+use crate::stats::sql::{Fact, from_where};
 
 /// How a column's value is read and shown.
 #[derive(Debug, Clone, Copy)]
@@ -403,7 +403,7 @@ pub async fn prepare(
 fn query_rows(
     backend: sea_orm::DatabaseBackend,
     src: &Source,
-    mut values: Vec<Value>,
+    values: Vec<Value>,
     days: Option<(NaiveDate, NaiveDate)>,
     roots: &Roots,
     distinct: bool,
@@ -419,31 +419,24 @@ fn query_rows(
             _ => c.expr.to_owned(),
         })
         .collect();
-    let member_join = if src.member == "m.id" {
-        String::new()
+    let from = if src.member == "m.id" {
+        src.from.clone()
     } else {
-        format!(" JOIN members m ON m.id = {}", src.member)
+        format!("{} JOIN members m ON m.id = {}", src.from, src.member)
     };
-    let mut sql = format!(
-        "SELECT {}{} FROM {}{member_join} JOIN org_members om ON om.member_id = {} \
-         JOIN orgs o ON o.id = om.org_id WHERE 1 = 1",
+    let fact = Fact {
+        day: src.day,
+        filter: src.filter,
+        ..Fact::new(from, src.member, Vec::new()).values(values)
+    };
+    let mut values = Vec::new();
+    let sql = format!(
+        "SELECT {}{}{} ORDER BY {}",
         if distinct { "DISTINCT " } else { "" },
         select.join(", "),
-        src.from,
-        src.member,
+        from_where(&fact, roots.as_deref(), days, &mut values),
+        src.order,
     );
-    if let (Some(day), Some((from, to))) = (src.day, days) {
-        sql.push_str(&format!(" AND {day} >= ? AND {day} <= ?"));
-        values.push(from.into());
-        values.push(to.into());
-    }
-    if let Some(filter) = src.filter {
-        sql.push_str(&format!(" AND ({filter})"));
-    }
-    if let Some(roots) = roots {
-        sql.push_str(&format!(" AND {}", within(roots, &mut values)));
-    }
-    sql.push_str(&format!(" ORDER BY {}", src.order));
     Rows::Query {
         statement: db::raw(backend, &sql, values),
         columns: src.columns,

@@ -18,7 +18,7 @@ use super::dto::{
     ParticipantPage, ParticipatingOrg, ProfileChild, ProfileFigures, RouteFigures, SiteCheckins,
     SortOrder, SubmissionCounts, ThemeFigures, Totals,
 };
-use super::sql::{Fact, Key, statement, within};
+use super::sql::{Fact, Key, from_where, statement, within};
 use crate::auth::scope::{AdminScope, reaching};
 use crate::clock::local_date;
 use crate::error::{ApiError, FieldIssue};
@@ -1173,18 +1173,22 @@ async fn participants_page(
     roots: &Roots,
     page: &PageQuery,
 ) -> Result<ParticipantPage, ApiError> {
-    let (from, mut values) = participants_from(id, days);
-    let mut sql = format!(
-        "SELECT DISTINCT f.member_id, m.nickname, m.real_name, o.id, o.name FROM {from} \
-         JOIN members m ON m.id = f.member_id JOIN org_members om ON om.member_id = f.member_id \
-         JOIN orgs o ON o.id = om.org_id WHERE f.member_id > ?"
-    );
-    values.push(page.after()?.unwrap_or(0).into());
-    if let Some(roots) = roots {
-        sql.push_str(&format!(" AND {}", within(roots, &mut values)));
-    }
+    let (from, values) = participants_from(id, days);
+    let people = Fact::new(
+        format!("{from} JOIN members m ON m.id = f.member_id"),
+        "f.member_id",
+        Vec::new(),
+    )
+    .values(values)
+    .filter("f.member_id > ?", vec![page.after()?.unwrap_or(0).into()]);
     let limit = page.limit();
-    sql.push_str(&format!(" ORDER BY f.member_id LIMIT {}", limit + 1));
+    let mut values = Vec::new();
+    let sql = format!(
+        "SELECT DISTINCT f.member_id, m.nickname, m.real_name, o.id, o.name{} \
+         ORDER BY f.member_id LIMIT {}",
+        from_where(&people, roots.as_deref(), None, &mut values),
+        limit + 1
+    );
     let st = crate::db::raw(conn.get_database_backend(), &sql, values);
     let mut items = Vec::new();
     for row in conn.query_all_raw(st).await? {

@@ -92,6 +92,38 @@ pub fn within(roots: &[String], values: &mut Vec<Value>) -> String {
     format!("({})", any.join(" OR "))
 }
 
+/// ` FROM … WHERE …` of `fact`'s rows of members under `roots` (`None`: every member in an
+/// org) on the days `days` (inclusive), if given; its values are pushed onto `values`, which
+/// holds those of the `SELECT` before it. Statistics and exports read their rows through it.
+pub fn from_where(
+    fact: &Fact,
+    roots: Option<&[String]>,
+    days: Option<(NaiveDate, NaiveDate)>,
+    values: &mut Vec<Value>,
+) -> String {
+    let mut sql = format!(" FROM {}", fact.from);
+    values.extend(fact.values.iter().cloned());
+    if let Some(member) = fact.member {
+        sql.push_str(&format!(
+            " JOIN org_members om ON om.member_id = {member} JOIN orgs o ON o.id = om.org_id"
+        ));
+    }
+    sql.push_str(" WHERE 1 = 1");
+    if let (Some(day), Some((from, to))) = (fact.day, days) {
+        sql.push_str(&format!(" AND {day} >= ? AND {day} <= ?"));
+        values.push(from.into());
+        values.push(to.into());
+    }
+    if let Some(filter) = fact.filter {
+        sql.push_str(&format!(" AND ({filter})"));
+        values.extend(fact.filter_values.iter().cloned());
+    }
+    if let Some(roots) = roots {
+        sql.push_str(&format!(" AND {}", within(roots, values)));
+    }
+    sql
+}
+
 /// The query for `fact` grouped by `key`, over members under `roots` (`None`: every member in
 /// an org) and the days `days` (inclusive), if given.
 pub fn statement(
@@ -137,29 +169,10 @@ pub fn statement(
         })
         .collect();
     let mut sql = format!(
-        "SELECT {key_sql} AS k, {} FROM {}",
+        "SELECT {key_sql} AS k, {}{}",
         aggs.join(", "),
-        fact.from
+        from_where(fact, roots, days, &mut values)
     );
-    values.extend(fact.values.iter().cloned());
-    if let Some(member) = fact.member {
-        sql.push_str(&format!(
-            " JOIN org_members om ON om.member_id = {member} JOIN orgs o ON o.id = om.org_id"
-        ));
-    }
-    sql.push_str(" WHERE 1 = 1");
-    if let (Some(day), Some((from, to))) = (fact.day, days) {
-        sql.push_str(&format!(" AND {day} >= ? AND {day} <= ?"));
-        values.push(from.into());
-        values.push(to.into());
-    }
-    if let Some(filter) = fact.filter {
-        sql.push_str(&format!(" AND ({filter})"));
-        values.extend(fact.filter_values.iter().cloned());
-    }
-    if let Some(roots) = roots {
-        sql.push_str(&format!(" AND {}", within(roots, &mut values)));
-    }
     if !matches!(key, Key::Total) {
         sql.push_str(" GROUP BY 1");
     }
