@@ -274,7 +274,7 @@ async fn xlsx_reads_back_with_typed_cells_and_text_that_stays_text() {
         "{}",
         String::from_utf8_lossy(&bytes)
     );
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).unwrap();
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
     let rows: Vec<&[Data]> = sheet.rows().collect();
     assert_eq!(rows[0][0], Data::String("打卡ID".into()));
@@ -295,9 +295,14 @@ async fn xlsx_reads_back_with_typed_cells_and_text_that_stays_text() {
     assert_eq!(first[3], Data::String("=1+1".into()));
     assert!(matches!(first[8], Data::Float(d) if d == 5.0), "{first:?}");
     assert!(matches!(first[10], Data::DateTime(_)), "{first:?}");
-    // No cell holds a formula.
+    // No cell holds a formula, and the formula-looking text carries Excel's quote prefix, so
+    // that editing the cell keeps it text.
     let formulas = book.worksheet_formula("Sheet1").unwrap();
     assert!(formulas.cells().all(|(_, _, f)| f.is_empty()));
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut styles = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
+    assert!(styles.contains("quotePrefix=\"1\""), "{styles}");
 }
 
 #[tokio::test]
