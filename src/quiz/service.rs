@@ -262,6 +262,18 @@ async fn askable(
     now: DateTime<Utc>,
     grace: Duration,
 ) -> Result<Vec<i64>, ApiError> {
+    let held = held_open(conn, member_id).await?;
+    let reserved = reserved_by_exams(conn, now, grace).await?;
+    let mut ids = active_ids(conn, category).await?;
+    ids.retain(|id| !held.contains_key(id) && !reserved.contains(id));
+    Ok(ids)
+}
+
+/// Every active question's id (maybe of one category).
+async fn active_ids(
+    conn: &impl ConnectionTrait,
+    category: Option<&str>,
+) -> Result<Vec<i64>, ApiError> {
     let mut query = questions::Entity::find()
         .select_only()
         .column(questions::Column::Id)
@@ -269,11 +281,7 @@ async fn askable(
     if let Some(category) = category {
         query = query.filter(questions::Column::Category.eq(category));
     }
-    let held = held_open(conn, member_id).await?;
-    let reserved = reserved_by_exams(conn, now, grace).await?;
-    let mut ids: Vec<i64> = query.into_tuple::<i64>().all(conn).await?;
-    ids.retain(|id| !held.contains_key(id) && !reserved.contains(id));
-    Ok(ids)
+    Ok(query.into_tuple::<i64>().all(conn).await?)
 }
 
 /// The questions of fixed-list exams that have not closed: practice, the daily quiz and
@@ -329,6 +337,105 @@ async fn book(
         .order_by_asc(wrong_questions::Column::QuestionId)
         .all(conn)
         .await?)
+}
+
+/// `count` questions for a new attempt, in the order [`pick`] gives: `lead` first, then ones
+/// the member never saw (at random), then the least recently seen. Members have seen a small
+/// part of a large bank, so random ids are probed first and only they are read; the whole
+/// bank's ids are read when probing finds too few (a small bank, or a member who saw most).
+async fn draw(
+    conn: &impl ConnectionTrait,
+    member_id: i64,
+    category: Option<&str>,
+    lead: &[i64],
+    count: usize,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Result<Vec<i64>, ApiError> {
+    let held = held_open(conn, member_id).await?;
+    let reserved = reserved_by_exams(conn, now, grace).await?;
+    let seen = last_seen(conn, member_id).await?;
+    let open = |id: &i64| !held.contains_key(id) && !reserved.contains(id);
+    if let Some(ids) = probe(conn, category, lead, count, &seen, &open).await? {
+        return Ok(ids);
+    }
+    let pool = active_ids(conn, category)
+        .await?
+        .into_iter()
+        .filter(open)
+        .collect();
+    Ok(pick(pool, lead, &seen, count))
+}
+
+/// Due wrong-book questions [`probe`] looks up by id at most.
+const MAX_PROBED_LEAD: usize = 200;
+
+/// [`draw`] from random ids: `None` unless they give `count` with `lead`'s askable ones.
+async fn probe(
+    conn: &impl ConnectionTrait,
+    category: Option<&str>,
+    lead: &[i64],
+    count: usize,
+    seen: &HashMap<i64, i64>,
+    open: &impl Fn(&i64) -> bool,
+) -> Result<Option<Vec<i64>>, ApiError> {
+    use rand::Rng;
+    use rand::seq::SliceRandom;
+    let max: Option<i64> = questions::Entity::find()
+        .select_only()
+        .expr(questions::Column::Id.max())
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await?
+        .flatten();
+    // A small bank, or a long due list (one `IN` for it all), is read whole instead.
+    let Some(max) = max.filter(|m| *m >= 1 && *m as u64 > 8 * count as u64) else {
+        return Ok(None);
+    };
+    if lead.len() > MAX_PROBED_LEAD {
+        return Ok(None);
+    }
+    let mut ids: Vec<i64> = {
+        let mut rng = rand::rng();
+        (0..4 * count + 16)
+            .map(|_| rng.random_range(1..=max))
+            .collect()
+    };
+    ids.extend_from_slice(lead);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut query = questions::Entity::find()
+        .select_only()
+        .column(questions::Column::Id)
+        .filter(questions::Column::Id.is_in(ids))
+        .filter(questions::Column::Status.eq(QuestionStatus::Active.as_str()));
+    if let Some(category) = category {
+        query = query.filter(questions::Column::Category.eq(category));
+    }
+    let found: HashSet<i64> = query
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut chosen: Vec<i64> = lead
+        .iter()
+        .copied()
+        .filter(|id| found.contains(id) && open(id))
+        .take(count)
+        .collect();
+    let mut fresh: Vec<i64> = found
+        .into_iter()
+        .filter(|id| open(id) && !seen.contains_key(id) && !chosen.contains(id))
+        .collect();
+    if chosen.len() + fresh.len() < count {
+        return Ok(None);
+    }
+    fresh.sort_unstable();
+    fresh.shuffle(&mut rand::rng());
+    let rest = count - chosen.len();
+    chosen.extend(fresh.into_iter().take(rest));
+    Ok(Some(chosen))
 }
 
 /// `count` of `pool` in the order a quiz asks them: `lead` first (in its order), then those the
@@ -419,13 +526,12 @@ fn attempt_row(
     }
 }
 
-/// Inserts the attempt's questions; the first is marked asked now when `ask_first` (challenge).
-async fn insert_questions(
-    tx: &DatabaseTransaction,
+/// The rows of the attempt's questions; the first is marked asked at `ask_first` (challenge).
+fn question_rows(
     attempt_id: i64,
     questions: &[Snapshot],
     ask_first: Option<DateTime<Utc>>,
-) -> Result<(), ApiError> {
+) -> Result<Vec<aq::ActiveModel>, ApiError> {
     let mut rows = Vec::with_capacity(questions.len());
     for (i, q) in questions.iter().enumerate() {
         rows.push(aq::ActiveModel {
@@ -448,10 +554,109 @@ async fn insert_questions(
             answered_at: Set(None),
         });
     }
-    aq::Entity::insert_many(rows)
+    Ok(rows)
+}
+
+/// Inserts the attempt's questions; the first is marked asked now when `ask_first` (challenge).
+async fn insert_questions(
+    tx: &DatabaseTransaction,
+    attempt_id: i64,
+    questions: &[Snapshot],
+    ask_first: Option<DateTime<Utc>>,
+) -> Result<(), ApiError> {
+    aq::Entity::insert_many(question_rows(attempt_id, questions, ask_first)?)
         .exec_without_returning(tx)
         .await?;
     Ok(())
+}
+
+/// A daily quiz of `questions` (choice or judge) submitted at `finished` with every answer
+/// right and `paid` points, as the rows a real one leaves: for `redtrail seed bench`, which
+/// writes attempts in bulk. The rows come from the functions a real attempt goes through.
+pub fn answered_daily(
+    id: i64,
+    member_id: i64,
+    day: NaiveDate,
+    (started, finished): (DateTime<Utc>, DateTime<Utc>),
+    questions: &[Stored],
+    paid: (i32, bool),
+    rng: &mut impl rand::Rng,
+) -> Result<(quiz_attempts::ActiveModel, Vec<aq::ActiveModel>), ApiError> {
+    let snapshots: Vec<Snapshot> = questions.iter().map(|q| snapshot(q, 1, rng)).collect();
+    let new = NewAttempt::daily(member_id, finished);
+    let mut rows = question_rows(id, &snapshots, None)?;
+    let mut results = Vec::with_capacity(snapshots.len());
+    for (row, q) in rows.iter_mut().zip(&snapshots) {
+        let given = match &q.key {
+            RightAnswer::Keys(keys) => Given::Keys(keys.clone()),
+            RightAnswer::Blanks(blanks) => {
+                Given::Blanks(blanks.iter().map(|b| b[0].clone()).collect())
+            }
+        };
+        let (correct, earned) = grade(&q.key, Some(&given), q.score, false);
+        row.response = Set(Some(to_json(&given)?));
+        row.correct = Set(Some(correct));
+        row.earned = Set(Some(earned));
+        row.answered_at = Set(Some(finished.into()));
+        results.push(GradedQuestion {
+            question_id: q.question_id,
+            kind: q.kind,
+            stem: q.stem.clone(),
+            options: q.options.clone(),
+            given: Some(given),
+            correct,
+            answer: q.key.clone(),
+            explanation: q.explanation.clone(),
+            score: q.score,
+            earned,
+        });
+    }
+    let score = results.iter().map(|r| r.earned).sum();
+    let correct_count = results.iter().filter(|r| r.correct).count() as i32;
+    let result = AttemptResult {
+        id,
+        kind: AttemptKind::Daily,
+        status: AttemptStatus::Submitted,
+        score,
+        max_score: score,
+        correct_count,
+        results,
+        points_awarded: paid.0,
+        points_capped: paid.1,
+        passed: None,
+        started_at: started,
+        finished_at: finished,
+        answers_from: None,
+        duration_s: (finished - started).num_seconds(),
+    };
+    let mut attempt = attempt_row(&new, &snapshots, day, started);
+    attempt.id = Set(id);
+    attempt.status = Set(AttemptStatus::Submitted.as_str().to_owned());
+    attempt.finished_at = Set(Some(finished.into()));
+    attempt.score = Set(Some(score));
+    attempt.correct_count = Set(Some(correct_count));
+    attempt.points_awarded = Set(Some(paid.0));
+    attempt.points_capped = Set(paid.1);
+    attempt.too_fast = Set(Some(false));
+    attempt.result = Set(Some(to_json(&result)?));
+    Ok((attempt, rows))
+}
+
+impl NewAttempt {
+    /// A member's daily quiz, open until `deadline`.
+    fn daily(member_id: i64, deadline: DateTime<Utc>) -> Self {
+        NewAttempt {
+            member_id,
+            kind: AttemptKind::Daily,
+            exam_id: None,
+            attempt_no: None,
+            category: None,
+            deadline,
+            partial_credit: false,
+            pass_score: None,
+            reveal_at: None,
+        }
+    }
 }
 
 /// Creates an attempt holding `questions` (none: 409 `quiz.no_questions`), in the caller's
@@ -547,9 +752,17 @@ pub async fn daily(
             .filter(|w| w.due_on <= today)
             .map(|w| w.question_id)
             .collect();
-        let pool = askable(tx.as_ref(), member_id, None, now, rules.grace()).await?;
-        let seen = last_seen(tx.as_ref(), member_id).await?;
-        let ids = pick(pool, &due, &seen, rules.quiz.daily_count);
+        let count = rules.quiz.daily_count;
+        let ids = draw(
+            tx.as_ref(),
+            member_id,
+            None,
+            &due,
+            count,
+            now,
+            rules.grace(),
+        )
+        .await?;
         let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
         if questions.is_empty() {
             // Nothing to draw because a concurrent call's daily quiz holds the questions: it
@@ -559,17 +772,7 @@ pub async fn daily(
                 None => Err(ApiError::NoQuestions),
             };
         }
-        let new = NewAttempt {
-            member_id,
-            kind: AttemptKind::Daily,
-            exam_id: None,
-            attempt_no: None,
-            category: None,
-            deadline: start_of_day(tomorrow, rules.tz),
-            partial_credit: false,
-            pass_score: None,
-            reveal_at: None,
-        };
+        let new = NewAttempt::daily(member_id, start_of_day(tomorrow, rules.tz));
         let row = attempt_row(&new, &questions, today, now);
         let Some(attempt) = insert_unless_duplicate(&tx, row).await? else {
             // Another request created today's first: it is committed now.
@@ -609,9 +812,16 @@ pub async fn practice(
             .take(count)
             .collect()
     } else {
-        let pool = askable(tx.as_ref(), member_id, category, now, rules.grace()).await?;
-        let seen = last_seen(tx.as_ref(), member_id).await?;
-        pick(pool, &[], &seen, count)
+        draw(
+            tx.as_ref(),
+            member_id,
+            category,
+            &[],
+            count,
+            now,
+            rules.grace(),
+        )
+        .await?
     };
     let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
     let attempt = NewAttempt {
@@ -637,9 +847,8 @@ pub async fn challenge(
     now: DateTime<Utc>,
 ) -> Result<ChallengeStarted, ApiError> {
     crate::members::service::lock(tx, member_id).await?;
-    let pool = askable(tx.as_ref(), member_id, None, now, rules.grace()).await?;
-    let seen = last_seen(tx.as_ref(), member_id).await?;
-    let ids = pick(pool, &[], &seen, rules.quiz.challenge_max);
+    let count = rules.quiz.challenge_max;
+    let ids = draw(tx.as_ref(), member_id, None, &[], count, now, rules.grace()).await?;
     let questions = fix(tx.as_ref(), &ids, |_| 1).await?;
     let new = NewAttempt {
         member_id,

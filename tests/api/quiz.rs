@@ -342,6 +342,65 @@ async fn the_daily_quiz_keeps_its_questions_and_shuffle_across_refreshes() {
     assert_eq!(first["questions"].as_array().unwrap().len(), 4);
 }
 
+/// A bank much larger than a quiz: each day's quiz asks questions the member never saw (drawn by
+/// probing random ids, then from the whole bank as the unseen ones run out) until every one
+/// was asked, and only then the least recently seen again.
+#[tokio::test]
+async fn daily_quizzes_from_a_large_bank_ask_unseen_questions_until_none_are_left() {
+    let app = spawn_app().await;
+    let root = app.platform_admin().await;
+    let mut ids = std::collections::BTreeSet::new();
+    for k in 0..60 {
+        ids.insert(
+            add_question(
+                &app,
+                &root,
+                single_body(&format!("第{k}题：番禺最早的党组织成立于哪一年？")),
+            )
+            .await,
+        );
+    }
+    let mut asked = Vec::new();
+    let mut days = Vec::new();
+    for _ in 0..13 {
+        let member = app.dev_login("o-large-bank").await;
+        let t = Some(member.access_token.as_str());
+        let (status, daily) = app
+            .json(app.post("/api/v1/quiz/daily", &json!({}), t).await)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{daily}");
+        let today: Vec<i64> = daily["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(today.len(), 5);
+        days.push(today.clone());
+        asked.extend(today);
+        // Submitted (all right: no wrong-answer book to lead later quizzes), so no open
+        // attempt holds its questions on later days.
+        let answers: Vec<Value> = daily["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| json!({"question_id": q["id"], "keys": keys_of(q, &[SINGLE_RIGHT])}))
+            .collect();
+        let path = format!("/api/v1/quiz/attempts/{}/submit", daily["id"]);
+        let submitted = app.post(&path, &json!({"answers": answers}), t).await;
+        assert_eq!(submitted.status(), StatusCode::OK);
+        app.clock.advance(Duration::days(1));
+    }
+    let first_twelve: std::collections::BTreeSet<i64> = asked[..60].iter().copied().collect();
+    assert_eq!(first_twelve, ids, "twelve days ask each of the 60 once");
+    let day_one: std::collections::BTreeSet<i64> = days[0].iter().copied().collect();
+    let day_thirteen: std::collections::BTreeSet<i64> = days[12].iter().copied().collect();
+    assert_eq!(
+        day_thirteen, day_one,
+        "then the least recently seen come back first"
+    );
+}
+
 #[tokio::test]
 async fn options_are_shuffled_per_attempt() {
     let app = spawn_app().await;
