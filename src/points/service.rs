@@ -67,6 +67,26 @@ pub fn periods(day: NaiveDate) -> [(&'static str, NaiveDate); 4] {
     ]
 }
 
+/// What `units` of `rule` pay after `paid_today` (and `paid_week`, when the rule has a weekly
+/// cap) from the same source, and whether a cap cut it.
+pub fn under_caps(
+    rule: &point_rules::Model,
+    units: i32,
+    paid_today: i32,
+    paid_week: Option<i32>,
+) -> (i32, bool) {
+    let pay = rule.points.saturating_mul(units);
+    let mut left = rule.daily_cap.map(|cap| cap - paid_today);
+    if let (Some(weekly), Some(paid)) = (rule.weekly_cap, paid_week) {
+        let week_left = weekly - paid;
+        left = Some(left.map_or(week_left, |l| std::cmp::min(l, week_left)));
+    }
+    match left.map(|l| std::cmp::max(l, 0)) {
+        Some(left) if pay > left => (left, true),
+        _ => (pay, false),
+    }
+}
+
 /// Pays `payout` inside the caller's transaction: the one way points are written.
 ///
 /// The member's counter row for (day, source) is locked first, so concurrent payouts to one
@@ -92,24 +112,18 @@ pub async fn award(
     let source = payout.source.as_str();
     let paid_today = lock_counter(tx, payout.member_id, payout.local_date, source).await?;
 
-    let mut pay = rule
-        .as_ref()
-        .map_or(payout.units, |r| r.points.saturating_mul(payout.units));
-    let mut capped = false;
-    if let Some(rule) = &rule {
-        let mut left = rule.daily_cap.map(|cap| cap - paid_today);
-        if let Some(weekly) = rule.weekly_cap {
-            let week_left =
-                weekly - paid_this_week(tx, payout.member_id, source, payout.local_date).await?;
-            left = Some(left.map_or(week_left, |l| std::cmp::min(l, week_left)));
+    let (pay, capped) = match &rule {
+        None => (payout.units, false),
+        Some(rule) => {
+            let paid_week = match rule.weekly_cap {
+                Some(_) => {
+                    Some(paid_this_week(tx, payout.member_id, source, payout.local_date).await?)
+                }
+                None => None,
+            };
+            under_caps(rule, payout.units, paid_today, paid_week)
         }
-        if let Some(left) = left.map(|l| std::cmp::max(l, 0))
-            && pay > left
-        {
-            pay = left;
-            capped = true;
-        }
-    }
+    };
 
     let row = points_ledger::ActiveModel {
         member_id: Set(payout.member_id),
@@ -471,42 +485,91 @@ pub async fn adjust(
     })
 }
 
+/// Members whose ledger, counters and totals `verify` holds in memory at once.
+const VERIFY_MEMBERS: u64 = 5_000;
+
 /// Recomputes every counter and total from the ledger and lists where the kept values differ.
-/// Reads the ledger in id order, a chunk at a time, so memory holds only the sums.
+/// Works through the members a few thousand at a time (by id, as they are), so memory holds
+/// one slice's sums whatever the ledger's size. Ledger rows name a member (a foreign key);
+/// counters and totals of no member are looked for at the end.
 pub async fn verify(conn: &impl ConnectionTrait) -> Result<Vec<String>, ApiError> {
-    let mut day_source: BTreeMap<(i64, NaiveDate, String), i64> = BTreeMap::new();
-    let mut totals: BTreeMap<(String, NaiveDate, i64), i64> = BTreeMap::new();
-    let mut after = 0;
+    use sea_orm::QuerySelect;
+    let mut problems = Vec::new();
+    let mut after = i64::MIN;
     loop {
-        let rows = points_ledger::Entity::find()
-            .filter(points_ledger::Column::Id.gt(after))
-            .order_by_asc(points_ledger::Column::Id)
-            .limit(10_000)
+        let ids: Vec<i64> = members::Entity::find()
+            .select_only()
+            .column(members::Column::Id)
+            .filter(members::Column::Id.gt(after))
+            .order_by_asc(members::Column::Id)
+            .limit(VERIFY_MEMBERS)
+            .into_tuple()
             .all(conn)
             .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for r in rows {
-            *day_source
-                .entry((r.member_id, r.local_date, r.source.clone()))
-                .or_default() += i64::from(r.points);
-            for (period, start) in periods(r.local_date) {
-                *totals
-                    .entry((period.to_owned(), start, r.member_id))
-                    .or_default() += i64::from(r.points);
-            }
-        }
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            break;
+        };
+        verify_members(conn, *first..last + 1, &mut problems).await?;
+        after = *last;
     }
-    let mut problems = Vec::new();
-    let kept_counters = point_day_source::Entity::find().all(conn).await?;
+    let nobody = || {
+        sea_orm::sea_query::Query::select()
+            .column(members::Column::Id)
+            .from(members::Entity)
+            .to_owned()
+    };
+    let orphans = point_day_source::Entity::find()
+        .filter(point_day_source::Column::Points.ne(0))
+        .filter(point_day_source::Column::MemberId.not_in_subquery(nobody()))
+        .count(conn)
+        .await?
+        + point_totals::Entity::find()
+            .filter(point_totals::Column::Points.ne(0))
+            .filter(point_totals::Column::MemberId.not_in_subquery(nobody()))
+            .count(conn)
+            .await?;
+    if orphans > 0 {
+        problems.push(format!(
+            "{orphans} counters or totals of no member, but the ledger pays no one else"
+        ));
+    }
+    Ok(problems)
+}
+
+/// [`verify`] for the members with ids in `ids`.
+async fn verify_members(
+    conn: &impl ConnectionTrait,
+    ids: std::ops::Range<i64>,
+    problems: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let mut day_source: BTreeMap<(i64, NaiveDate, String), i64> = BTreeMap::new();
+    let mut totals: BTreeMap<(&'static str, NaiveDate, i64), i64> = BTreeMap::new();
+    let ledger = points_ledger::Entity::find()
+        .filter(points_ledger::Column::MemberId.gte(ids.start))
+        .filter(points_ledger::Column::MemberId.lt(ids.end))
+        .all(conn)
+        .await?;
+    for r in ledger {
+        for (period, start) in periods(r.local_date) {
+            *totals.entry((period, start, r.member_id)).or_default() += i64::from(r.points);
+        }
+        *day_source
+            .entry((r.member_id, r.local_date, r.source))
+            .or_default() += i64::from(r.points);
+    }
+    let kept_counters = point_day_source::Entity::find()
+        .filter(point_day_source::Column::MemberId.gte(ids.start))
+        .filter(point_day_source::Column::MemberId.lt(ids.end))
+        .all(conn)
+        .await?;
     let mut seen = std::collections::BTreeSet::new();
     for c in kept_counters {
-        let key = (c.member_id, c.local_date, c.source.clone());
+        let key = (c.member_id, c.local_date, c.source);
         let expected = day_source.get(&key).copied().unwrap_or(0);
         if expected != i64::from(c.points) {
             problems.push(format!(
                 "member {} {} {}: counter {} but the ledger says {expected}",
-                c.member_id, c.local_date, c.source, c.points
+                key.0, key.1, key.2, c.points
             ));
         }
         seen.insert(key);
@@ -520,10 +583,21 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<Vec<String>, ApiError
             key.0, key.1, key.2
         ));
     }
-    let kept_totals = point_totals::Entity::find().all(conn).await?;
+    // No index leads with member_id here, so each slice reads the whole table once: a few
+    // seconds per slice at millions of rows, which a maintenance command can afford.
+    let kept_totals = point_totals::Entity::find()
+        .filter(point_totals::Column::MemberId.gte(ids.start))
+        .filter(point_totals::Column::MemberId.lt(ids.end))
+        .all(conn)
+        .await?;
     let mut seen = std::collections::BTreeSet::new();
     for t in kept_totals {
-        let key = (t.period.clone(), t.period_start, t.member_id);
+        let period = periods(t.period_start)
+            .into_iter()
+            .map(|(p, _)| p)
+            .find(|p| *p == t.period)
+            .unwrap_or("unknown");
+        let key = (period, t.period_start, t.member_id);
         let expected = totals.get(&key).copied().unwrap_or(0);
         if expected != i64::from(t.points) {
             problems.push(format!(
@@ -542,7 +616,7 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<Vec<String>, ApiError
             key.2, key.0, key.1
         ));
     }
-    Ok(problems)
+    Ok(())
 }
 
 fn period_start(period: Period, today: NaiveDate) -> NaiveDate {
@@ -687,11 +761,17 @@ pub async fn leaderboard(
         .one(conn)
         .await?
         .map_or(0, |t| t.points);
+    // COUNT of the one indexed column, not of a sub-select of every column: the rank index
+    // alone answers it (PostgreSQL's index-only scan).
     let ahead = point_totals::Entity::find()
+        .select_only()
+        .expr(point_totals::Column::Points.count())
         .filter(scope)
         .filter(point_totals::Column::Points.gt(mine))
-        .count(conn)
-        .await?;
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
     Ok(Leaderboard {
         period,
         period_start: start,

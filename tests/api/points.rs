@@ -357,6 +357,21 @@ async fn totals_equal_the_ledger_after_a_mixed_run_and_verify_finds_drift() {
         report.contains(&format!("member {} month", members[1].member_id)),
         "{report}"
     );
+
+    // A total of nobody (no foreign key holds totals to members) is drift too.
+    db.conn()
+        .execute_unprepared(
+            "INSERT INTO point_totals (period, period_start, member_id, points) \
+             VALUES ('all', '1970-01-01', 999999, 7)",
+        )
+        .await
+        .unwrap();
+    let orphan = app.run_cli(&["points", "verify"], "");
+    let report = String::from_utf8_lossy(&orphan.stdout);
+    assert!(
+        report.contains("1 counters or totals of no member"),
+        "{report}"
+    );
 }
 
 #[tokio::test]
