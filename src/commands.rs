@@ -4,6 +4,16 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiError;
 
+/// The database, migrated first unless `REDTRAIL_MIGRATE=false`.
+async fn open(settings: &Settings) -> anyhow::Result<Db> {
+    Db::open(
+        &settings.database_url,
+        settings.migrate,
+        settings.db_pool_size,
+    )
+    .await
+}
+
 /// Applies pending migrations.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let db = Db::open(&settings.database_url, true, settings.db_pool_size).await?;
@@ -18,12 +28,7 @@ pub async fn create_admin(
     username: &str,
     password: &str,
 ) -> anyhow::Result<()> {
-    let db = Db::open(
-        &settings.database_url,
-        settings.migrate,
-        settings.db_pool_size,
-    )
-    .await?;
+    let db = open(settings).await?;
     let result =
         crate::sessions::service::create_platform_admin(&db, username, password, SystemClock.now())
             .await;
@@ -55,12 +60,7 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
         settings.env != crate::config::Environment::Production,
         "refusing to load demo data with REDTRAIL_ENV=production"
     );
-    let db = Db::open(
-        &settings.database_url,
-        settings.migrate,
-        settings.db_pool_size,
-    )
-    .await?;
+    let db = open(settings).await?;
     let result = crate::seed::demo(&db, SystemClock.now()).await;
     db.close().await?;
     match result.map_err(anyhow::Error::new)? {
@@ -88,14 +88,60 @@ pub async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loads the scale benchmark's data set on a fresh database. Refused in production.
+pub async fn seed_bench(
+    settings: &Settings,
+    plan: &crate::seed::bench::Plan,
+) -> anyhow::Result<()> {
+    use crate::seed::bench;
+    anyhow::ensure!(
+        settings.env != crate::config::Environment::Production,
+        "refusing to load benchmark data with REDTRAIL_ENV=production"
+    );
+    let db = open(settings).await?;
+    let started = std::time::Instant::now();
+    let result = bench::bench(&db, plan, SystemClock.now(), settings.timezone).await;
+    db.close().await?;
+    let report = match result {
+        Err(ApiError::Conflict) => {
+            anyhow::bail!("seed bench needs a fresh database: this one has orgs or members")
+        }
+        other => other.map_err(anyhow::Error::new)?,
+    };
+    println!(
+        "seeded in {:.1} s: {} orgs, {} members (dev login as openid {}1 … {}{}), {} sites, \
+         {} check-ins, {} questions, {} quiz attempts, {} articles, {} reading days, \
+         {} submissions; {} ledger rows, {} totals",
+        started.elapsed().as_secs_f64(),
+        report.orgs,
+        report.members,
+        bench::OPENID_PREFIX,
+        bench::OPENID_PREFIX,
+        report.members,
+        report.sites,
+        report.checkins,
+        report.questions,
+        report.quiz_attempts,
+        report.articles,
+        report.reading_days,
+        report.submissions,
+        report.ledger,
+        report.totals,
+    );
+    println!(
+        "org admins: {} (the committee, org {}) and {} (a branch, org {}), password {}",
+        bench::COMMITTEE_ADMIN,
+        report.committee_id,
+        bench::BRANCH_ADMIN,
+        report.branch_id,
+        bench::PASSWORD
+    );
+    Ok(())
+}
+
 /// Recomputes point counters and totals from the ledger. Exits non-zero on any mismatch.
 pub async fn verify_points(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::open(
-        &settings.database_url,
-        settings.migrate,
-        settings.db_pool_size,
-    )
-    .await?;
+    let db = open(settings).await?;
     let problems = crate::points::service::verify(db.conn()).await;
     db.close().await?;
     let problems = problems.map_err(anyhow::Error::new)?;

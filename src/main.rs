@@ -50,6 +50,73 @@ enum PointsCommand {
 enum SeedCommand {
     /// A demo organisation tree with members and an org admin (development only; runs once).
     Demo,
+    /// The scale benchmark's data set, on a fresh database (development only): by default
+    /// 100,000 members in 1,000 orgs, 10,000 sites, 1,000,000 check-ins and so on.
+    Bench(BenchArgs),
+}
+
+/// Counts for `seed bench`: `--scale` multiplies the defaults, a count named sets its own.
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Multiplies every default count (0.01: the 10,000-check-in data set).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    #[arg(long)]
+    members: Option<u64>,
+    #[arg(long)]
+    orgs: Option<u64>,
+    #[arg(long)]
+    sites: Option<u64>,
+    #[arg(long)]
+    checkins: Option<u64>,
+    #[arg(long)]
+    questions: Option<u64>,
+    #[arg(long)]
+    quiz_attempts: Option<u64>,
+    #[arg(long)]
+    articles: Option<u64>,
+    #[arg(long)]
+    reading_days: Option<u64>,
+    #[arg(long)]
+    submissions: Option<u64>,
+    /// Activity falls on the last this many local days.
+    #[arg(long)]
+    days: Option<u32>,
+    /// The random generator's seed (one seed, one data set).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl BenchArgs {
+    fn plan(&self) -> anyhow::Result<redtrail::seed::bench::Plan> {
+        anyhow::ensure!(
+            self.scale > 0.0 && self.scale <= 100.0,
+            "--scale must be above 0 and at most 100"
+        );
+        let mut plan = redtrail::seed::bench::Plan::FULL.scaled(self.scale);
+        let set = |field: &mut u64, value: Option<u64>| {
+            if let Some(v) = value {
+                *field = v;
+            }
+        };
+        set(&mut plan.members, self.members);
+        set(&mut plan.orgs, self.orgs);
+        set(&mut plan.sites, self.sites);
+        set(&mut plan.checkins, self.checkins);
+        set(&mut plan.questions, self.questions);
+        set(&mut plan.quiz_attempts, self.quiz_attempts);
+        set(&mut plan.articles, self.articles);
+        set(&mut plan.reading_days, self.reading_days);
+        set(&mut plan.submissions, self.submissions);
+        if let Some(days) = self.days {
+            plan.days = days;
+        }
+        if let Some(seed) = self.seed {
+            plan.seed = seed;
+        }
+        plan.check()?;
+        Ok(plan)
+    }
 }
 
 #[derive(Subcommand)]
@@ -89,6 +156,9 @@ fn main() -> anyhow::Result<()> {
             Command::Seed {
                 command: SeedCommand::Demo,
             } => commands::seed_demo(&settings).await,
+            Command::Seed {
+                command: SeedCommand::Bench(args),
+            } => commands::seed_bench(&settings, &args.plan()?).await,
             Command::Openapi => unreachable!("handled before configuration is loaded"),
         }
     })

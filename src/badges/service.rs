@@ -109,6 +109,21 @@ pub const CATALOGUE: [Badge; 10] = [
     },
 ];
 
+/// The badges a member holds whose history is `payouts` (how many per source), an all-time
+/// `total` and a best reading streak of `streak` days: for `redtrail seed bench`, which writes
+/// a member's history in bulk rather than payout by payout.
+pub fn earned_by(payouts: impl Fn(&str) -> u64, total: i32, streak: u32) -> Vec<&'static str> {
+    CATALOGUE
+        .iter()
+        .filter(|b| match b.rule {
+            Rule::Payouts { source, n } => payouts(source) >= n,
+            Rule::Total(at_least) => total >= at_least,
+            Rule::Streak(days) => streak >= days,
+        })
+        .map(|b| b.code)
+        .collect()
+}
+
 pub fn badge(code: &str) -> Option<&'static Badge> {
     CATALOGUE.iter().find(|b| b.code == code)
 }

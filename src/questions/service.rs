@@ -200,7 +200,7 @@ async fn audit(
 }
 
 /// The row for `new` (checked already), as created or as replacing an older version.
-fn row_of(new: &NewQuestion, content: &Content) -> Result<questions::ActiveModel, ApiError> {
+pub fn row_of(new: &NewQuestion, content: &Content) -> Result<questions::ActiveModel, ApiError> {
     let tags: Vec<&str> = new.tags.iter().map(|t| t.trim()).collect();
     Ok(questions::ActiveModel {
         kind: Set(new.kind.as_str().to_owned()),

@@ -26,11 +26,11 @@ use crate::sessions::service::create_admin_account;
 use crate::sites::dto::{NewSite, SiteCategory};
 use crate::sites::service as sites_service;
 
+use super::SYSTEM;
+
 pub const COMMITTEE: &str = "番禺区互联网行业党委（演示）";
 pub const SECRETARY: &str = "demo-secretary";
 pub const SECRETARY_PASSWORD: &str = "redtrail-demo-2026";
-/// Audit entries written by the seed name actor 0: the system, not a person.
-const SYSTEM: i64 = 0;
 
 struct DemoEnterprise {
     org: &'static str,

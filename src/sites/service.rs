@@ -25,7 +25,7 @@ pub const MAX_WITHIN_M: f64 = 50_000.0;
 const ACTIVE: &str = "active";
 const HIDDEN: &str = "hidden";
 
-fn status_str(status: SiteStatus) -> &'static str {
+pub fn status_str(status: SiteStatus) -> &'static str {
     match status {
         SiteStatus::Active => ACTIVE,
         SiteStatus::Hidden => HIDDEN,

@@ -60,7 +60,7 @@ fn moderation_of(verdict: &Verdict) -> Moderation {
     }
 }
 
-fn moderation_str(m: Moderation) -> &'static str {
+pub fn moderation_str(m: Moderation) -> &'static str {
     match m {
         Moderation::Pass => "pass",
         Moderation::Review => "review",
@@ -95,7 +95,7 @@ fn status_dto(s: Status) -> SubmissionStatus {
     }
 }
 
-fn status_of(s: SubmissionStatus) -> Status {
+pub fn status_of(s: SubmissionStatus) -> Status {
     match s {
         SubmissionStatus::Pending => Status::Pending,
         SubmissionStatus::Approved => Status::Approved,
@@ -697,6 +697,9 @@ async fn views(
     reviewer: bool,
     public_url: &str,
 ) -> Result<Vec<Submission>, ApiError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
     let mut media_of: HashMap<i64, Vec<media::Model>> = HashMap::new();
     for m in media::Entity::find()

@@ -31,6 +31,7 @@ mod reading;
 mod routes;
 mod schema;
 mod seed;
+mod seed_bench;
 mod sites;
 mod stats;
 mod submissions;
