@@ -47,12 +47,19 @@ struct Writer {
 /// (BENCHMARKS.md).
 const DEFAULT_POOL_SIZE: u32 = 16;
 
+/// SQLite connections are opened again after this long: a connection reads the planner's
+/// statistics when it loads the schema, and `ANALYZE` does not make it load them again.
+const READER_LIFETIME: Duration = Duration::from_secs(3600);
+
 fn options(url: &str, max_connections: u32) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .max_connections(max_connections);
+    if url.starts_with("sqlite:") {
+        opts.max_lifetime(READER_LIFETIME);
+    }
     opts.map_sqlx_sqlite_opts(|o| {
         o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -60,6 +67,21 @@ fn options(url: &str, max_connections: u32) -> ConnectOptions {
             .busy_timeout(Duration::from_secs(10))
     });
     opts
+}
+
+/// Counts a statement, and traces its SQL at debug level under `redtrail::sql`
+/// (`REDTRAIL_LOG=info,redtrail::sql=debug`): the text with its placeholders, never the values,
+/// which may be phone numbers or password hashes. The scale benchmark collects these to
+/// `EXPLAIN` the hot paths.
+fn sent(counted: &prometheus::IntCounter, info: &sea_orm::metric::Info<'_>) {
+    counted.inc();
+    tracing::debug!(
+        target: "redtrail::sql",
+        elapsed_us = info.elapsed.as_micros() as u64,
+        failed = info.failed,
+        sql = %info.statement.sql,
+        "statement"
+    );
 }
 
 impl Db {
@@ -88,14 +110,14 @@ impl Db {
         )
         .map_err(|e| DbErr::Custom(e.to_string()))?;
         let counted = statements.clone();
-        conn.set_metric_callback(move |_| counted.inc());
+        conn.set_metric_callback(move |info| sent(&counted, info));
         let writer = match backend {
             DatabaseBackend::Sqlite => {
                 let own = match sqlite_file(url) {
                     Some(_) => {
                         let mut own = Database::connect(options(url, 1)).await?;
                         let counted = statements.clone();
-                        own.set_metric_callback(move |_| counted.inc());
+                        own.set_metric_callback(move |info| sent(&counted, info));
                         Some(own)
                     }
                     None => None,
@@ -127,6 +149,25 @@ impl Db {
                 .context("applying migrations")?;
         }
         Ok(db)
+    }
+
+    /// Keeps SQLite's query planner informed: `PRAGMA optimize` runs `ANALYZE` on the tables
+    /// whose statistics are missing or stale (bounded work, as SQLite recommends for
+    /// long-lived connections: at start, then now and then; readers pick the statistics up
+    /// when they reconnect, see [`READER_LIFETIME`]). Without statistics the planner picks a
+    /// board's rank index over the member list of a branch and reads every member's total
+    /// (BENCHMARKS.md, scale). PostgreSQL and MySQL keep their own.
+    pub async fn optimize(&self) -> Result<(), ApiError> {
+        if self.backend() != DatabaseBackend::Sqlite {
+            return Ok(());
+        }
+        // 0x10002: every table, not only those this connection used; SQLite bounds the rows
+        // each ANALYZE reads, and analyzes a table again only once it has grown much.
+        self.write(|tx| async move {
+            tx.execute_unprepared("PRAGMA optimize=0x10002").await?;
+            Ok(())
+        })
+        .await
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

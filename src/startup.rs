@@ -42,6 +42,9 @@ impl Application {
             settings.db_pool_size,
         )
         .await?;
+        if let Err(e) = db.optimize().await {
+            tracing::warn!(error = %e, "refreshing SQLite's planner statistics failed");
+        }
         let secret = jwt_secret(&settings)?;
         let state = web::Data::new(AppState {
             tokens: TokenKeys::new(
@@ -200,7 +203,7 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// Housekeeping every few minutes while the server runs: expired idempotency keys go, and
-/// uploads nobody attached within a day. Safe on every instance at once; a failure is logged
+/// uploads nobody attached within a day; SQLite's planner statistics are refreshed. Safe on every instance at once; a failure is logged
 /// and tried again next time.
 async fn sweep_now_and_then(state: web::Data<AppState>) {
     let mut every = tokio::time::interval(state.settings.sweep_every);
@@ -213,6 +216,9 @@ async fn sweep_now_and_then(state: web::Data<AppState>) {
         let swept = crate::media::service::sweep_unattached(&state.db, &state.storage, now, 500);
         if let Err(e) = swept.await {
             tracing::warn!(error = %e, "sweeping unattached media failed");
+        }
+        if let Err(e) = state.db.optimize().await {
+            tracing::warn!(error = %e, "refreshing SQLite's planner statistics failed");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Tables for download: CSV (UTF-8 with a BOM, so Excel shows Chinese) or XLSX
 //! (`rust_xlsxwriter` in constant-memory mode), built row by row. [`download`] answers a small
 //! table at once; [`stream`] writes the rows a database cursor yields into a temporary file and
-//! then sends it, in bounded memory however many there are.
+//! sends it (a CSV while it is written), in bounded memory however many there are.
 use std::io::{Cursor, Seek, SeekFrom, Write};
 
 use actix_web::HttpResponse;
@@ -12,7 +12,6 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::{Stream, StreamExt};
 use rust_xlsxwriter::{ExcelDateTime, Workbook, XlsxError};
 use serde::Deserialize;
-use tokio::io::AsyncReadExt;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -313,11 +312,12 @@ pub async fn turn() -> tokio::sync::SemaphorePermit<'static> {
 
 /// Rows from `rows` (a database cursor) as a download named `name`, in bounded memory
 /// however many there are: the rows are written as they are read into a temporary file (a
-/// CSV, or an XLSX in constant-memory mode), the cursor and its connection and the `turn` are
-/// let go, and then the file is sent. A slow client therefore never holds a database
-/// connection; a client that leaves stops the reading; a failing source ends the body broken,
-/// never as a shorter file that looks whole. `finished` is told how it ended: complete only
-/// when the client took the last byte.
+/// CSV, or an XLSX in constant-memory mode), and the cursor, its connection and the `turn` are
+/// let go as soon as the last row is written, however slow the client. A CSV is sent while it
+/// is written (its first bytes leave after the first rows); a workbook is complete only when
+/// saved, so it is sent after. A client that leaves stops the reading; a failing source ends
+/// the body broken, never as a shorter file that looks whole. `finished` is told how it
+/// ended: complete only when the client took the last byte.
 pub fn stream<S>(
     format: Format,
     name: &str,
@@ -333,7 +333,10 @@ where
     // Fired when the response body has given out its last piece.
     let (taken, all_taken) = tokio::sync::oneshot::channel::<()>();
     actix_web::rt::spawn(async move {
-        let mut outcome = send(format, header, rows, turn, body).await;
+        let mut outcome = match format {
+            Format::Csv => send_growing(header, rows, turn, body).await,
+            Format::Xlsx => send_spooled(format, header, rows, turn, body).await,
+        };
         outcome.complete &= all_taken.await.is_ok();
         finished(outcome).await;
     });
@@ -351,8 +354,17 @@ where
     attachment(format, name).streaming(body)
 }
 
+type Body = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+fn broken(rows: u64) -> Outcome {
+    Outcome {
+        rows,
+        complete: false,
+    }
+}
+
 /// Spools the rows in its `turn`, then sends the file; the body ends when this returns.
-async fn send<S>(
+async fn send_spooled<S>(
     format: Format,
     header: Vec<&'static str>,
     rows: S,
@@ -362,74 +374,187 @@ async fn send<S>(
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>>,
 {
-    let spooled = spool(format, header, rows, &body).await;
+    let spooled = match tempfile::tempfile() {
+        Ok(file) => spool(format, header, rows, &body, file).await,
+        Err(e) => {
+            tracing::error!(error = %e, "no temporary file for an export");
+            None
+        }
+    };
     drop(turn);
     let Some((file, rows)) = spooled else {
         let _ = body.send(Err(failed())).await;
-        return Outcome {
-            rows: 0,
-            complete: false,
-        };
+        return broken(0);
     };
-    let mut file = tokio::fs::File::from_std(file);
-    let mut buf = vec![0; CHUNK];
+    send_rest(&std::sync::Arc::new(file), 0, rows, &body).await
+}
+
+/// Sends the file whole from `at` on, `rows` in it.
+async fn send_rest(
+    file: &std::sync::Arc<std::fs::File>,
+    mut at: u64,
+    rows: u64,
+    body: &Body,
+) -> Outcome {
     loop {
-        let n = match file.read(&mut buf).await {
-            Ok(n) => n,
+        match piece(file, at).await {
+            Ok(bytes) if bytes.is_empty() => {
+                return Outcome {
+                    rows,
+                    complete: true,
+                };
+            }
+            Ok(bytes) => {
+                at += bytes.len() as u64;
+                if body.send(Ok(bytes)).await.is_err() {
+                    return broken(rows);
+                }
+            }
             Err(e) => {
                 tracing::error!(error = %e, "reading a spooled export failed");
                 let _ = body.send(Err(failed())).await;
-                return Outcome {
-                    rows,
-                    complete: false,
-                };
+                return broken(rows);
             }
-        };
-        if n == 0 {
-            return Outcome {
-                rows,
-                complete: true,
-            };
-        }
-        if body
-            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
-            .await
-            .is_err()
-        {
-            return Outcome {
-                rows,
-                complete: false,
-            };
         }
     }
 }
 
-type Body = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+/// Up to [`CHUNK`] bytes of `file` from `at` (empty at its end), read off the async workers.
+/// Positioned reads: the writer's offset on the shared file is left alone.
+async fn piece(file: &std::sync::Arc<std::fs::File>, at: u64) -> std::io::Result<Bytes> {
+    use std::os::unix::fs::FileExt;
+    let file = file.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut buf = vec![0; CHUNK];
+        let n = file.read_at(&mut buf, at)?;
+        buf.truncate(n);
+        Ok(Bytes::from(buf))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
 
-/// Writes every row of `rows` into a temporary file, apart from the async workers (it touches
-/// files and compresses): the file from its start and the rows in it, or `None` if anything
-/// failed or the client left. The cursor is dropped before this returns.
-async fn spool<S>(
+/// A file being written that tells how many bytes it holds so far.
+struct Told {
+    file: std::fs::File,
+    written: u64,
+    tell: tokio::sync::watch::Sender<u64>,
+}
+
+impl Write for Told {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        self.tell.send_replace(self.written);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Seek for Told {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+/// A CSV sent as it is spooled: the sender trails the writer through the same temporary file,
+/// so a slow client only lets the file grow; the `turn` and the cursor go when the last row is
+/// written.
+async fn send_growing<S>(
+    header: Vec<&'static str>,
+    rows: S,
+    turn: tokio::sync::SemaphorePermit<'static>,
+    body: Body,
+) -> Outcome
+where
+    S: Stream<Item = anyhow::Result<Vec<Cell>>>,
+{
+    let opened = tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f)));
+    let (file, reader) = match opened {
+        Ok(pair) => pair,
+        Err(e) => {
+            tracing::error!(error = %e, "no temporary file for an export");
+            let _ = body.send(Err(failed())).await;
+            return broken(0);
+        }
+    };
+    let reader = std::sync::Arc::new(reader);
+    let (tell, mut written) = tokio::sync::watch::channel(0u64);
+    let out = Told {
+        file,
+        written: 0,
+        tell,
+    };
+    let spooling = async {
+        // The file (and with it `tell`) is dropped here: the sender then knows it is whole.
+        let spooled = spool(Format::Csv, header, rows, &body, out).await;
+        drop(turn);
+        spooled.map(|(_, rows)| rows)
+    };
+    let sending = async {
+        let mut at = 0;
+        loop {
+            let ready = *written.borrow_and_update();
+            while at < ready {
+                match piece(&reader, at).await {
+                    Ok(bytes) if bytes.is_empty() => break,
+                    Ok(bytes) => {
+                        at += bytes.len() as u64;
+                        if body.send(Ok(bytes)).await.is_err() {
+                            return None;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reading a spooled export failed");
+                        // Broken at once: the body closes, so the spooling stops too.
+                        let _ = body.send(Err(failed())).await;
+                        return None;
+                    }
+                }
+            }
+            if written.changed().await.is_err() {
+                return Some(at);
+            }
+        }
+    };
+    let (spooled, sent) = tokio::join!(spooling, sending);
+    let (Some(rows), Some(at)) = (spooled, sent) else {
+        let _ = body.send(Err(failed())).await;
+        return broken(spooled.unwrap_or(0));
+    };
+    // What the last write added after the sender last looked.
+    send_rest(&reader, at, rows, &body).await
+}
+
+/// Writes every row of `rows` into `out`, apart from the async workers (it touches files and
+/// compresses): `out` rewound to its start and the rows in it, or `None` if anything failed
+/// or the client left. The cursor is dropped before this returns.
+async fn spool<S, W>(
     format: Format,
     header: Vec<&'static str>,
     rows: S,
     body: &Body,
-) -> Option<(std::fs::File, u64)>
+    out: W,
+) -> Option<(W, u64)>
 where
     S: Stream<Item = anyhow::Result<Vec<Cell>>>,
+    W: Write + Seek + Send + 'static,
 {
     let (feed, mut fed) = tokio::sync::mpsc::channel::<Feed>(256);
-    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<std::fs::File>> {
-        let mut table = Table::new(format, &header, tempfile::tempfile()?)?;
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<W>> {
+        let mut table = Table::new(format, &header, out)?;
         while let Some(item) = fed.blocking_recv() {
             match item {
                 Feed::Row(cells) => table.row(&cells)?,
                 Feed::Failed => return Ok(None),
             }
         }
-        let mut file = table.finish()?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok(Some(file))
+        let mut out = table.finish()?;
+        out.seek(SeekFrom::Start(0))?;
+        Ok(Some(out))
     });
     let mut read = 0;
     {
@@ -453,7 +578,7 @@ where
     }
     drop(feed);
     match writer.await {
-        Ok(Ok(file)) => file.map(|f| (f, read)),
+        Ok(Ok(out)) => out.map(|o| (o, read)),
         Ok(Err(e)) => {
             tracing::error!(error = %e, rows = read, "writing an export failed");
             None
@@ -462,5 +587,53 @@ where
             tracing::error!(error = %e, "the export writer panicked");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CSV's first bytes leave while the cursor still has rows to give: the client does not
+    /// wait for the whole file (an export of a million rows starts at once).
+    #[tokio::test]
+    async fn a_csv_is_sent_while_it_is_written() {
+        let (go_on, resume) = tokio::sync::oneshot::channel::<()>();
+        let first = futures_util::stream::iter(
+            (0..2_000).map(|i| Ok(vec![Cell::from(i as i64), Cell::from("第一批")])),
+        );
+        let rest = futures_util::stream::once(async move {
+            let _ = resume.await;
+            Ok(vec![Cell::from(-1i64), Cell::from("最后一行")])
+        });
+        let rows = first.chain(rest);
+        let (body, mut rx) = tokio::sync::mpsc::channel(4);
+        let sending = tokio::spawn(async move {
+            let turn = turn().await;
+            send_growing(vec!["编号", "批次"], rows, turn, body).await
+        });
+        let early = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("bytes before the last row was read")
+            .expect("a piece")
+            .expect("not broken");
+        assert!(early.starts_with(b"\xEF\xBB\xBF"), "the BOM first");
+        go_on.send(()).unwrap();
+        let mut all = early.to_vec();
+        while let Some(piece) = rx.recv().await {
+            all.extend_from_slice(&piece.unwrap());
+        }
+        let outcome = sending.await.unwrap();
+        assert_eq!(
+            outcome,
+            Outcome {
+                rows: 2_001,
+                complete: true
+            }
+        );
+        let text = String::from_utf8(all[3..].to_vec()).unwrap();
+        assert!(text.starts_with("编号,批次\n0,第一批\n"), "{}", &text[..40]);
+        assert!(text.ends_with("1999,第一批\n-1,最后一行\n"));
+        assert_eq!(text.lines().count(), 2_002);
     }
 }
