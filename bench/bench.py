@@ -149,7 +149,8 @@ def psql(url, sql):
 
 
 class Server:
-    def __init__(self, backend, workdir, profile=False):
+    def __init__(self, backend, workdir, profile=False, env_overrides=None,
+                 log_name="server.log"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -161,8 +162,11 @@ class Server:
             "REDTRAIL_MEDIA_DIR": os.path.join(workdir, "media"),
             "REDTRAIL_TIMEZONE": NOON_ZONE,
         })
+        for key, value in (env_overrides or {}).items():
+            if key not in ("REDTRAIL_BIND",):
+                env[key] = value
         self.env = env
-        self.log = open(os.path.join(workdir, "server.log"), "w")
+        self.log = open(os.path.join(workdir, log_name), "w")
         started = time.monotonic()
         command = [BIN, "serve"]
         self.profiled = profile
