@@ -6,17 +6,12 @@ use crate::error::ApiError;
 
 /// The database, migrated first unless `REDTRAIL_MIGRATE=false`.
 async fn open(settings: &Settings) -> anyhow::Result<Db> {
-    Db::open(
-        &settings.database_url,
-        settings.migrate,
-        settings.db_pool_size,
-    )
-    .await
+    Db::open(&settings.database_url, settings.migrate, settings.pool()).await
 }
 
 /// Applies pending migrations.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::open(&settings.database_url, true, settings.db_pool_size).await?;
+    let db = Db::open(&settings.database_url, true, settings.pool()).await?;
     tracing::info!("migrations are up to date");
     db.close().await?;
     Ok(())

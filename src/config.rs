@@ -77,6 +77,9 @@ pub struct Settings {
     pub leaderboard_cache: Duration,
     /// Database connections in the pool; `None`: the backend's default (`db::Db`).
     pub db_pool_size: Option<u32>,
+    /// How long a request waits for a database connection before a 503
+    /// (`REDTRAIL_DB_ACQUIRE_TIMEOUT_MS`, default 3,000).
+    pub db_acquire_timeout: Duration,
     pub quiz: QuizSettings,
 }
 
@@ -339,6 +342,14 @@ fn media_settings(src: &Source, data_dir: &std::path::Path) -> Result<MediaSetti
 }
 
 impl Settings {
+    /// The database pool's size and wait.
+    pub fn pool(&self) -> crate::db::PoolSettings {
+        crate::db::PoolSettings {
+            size: self.db_pool_size,
+            acquire_timeout: self.db_acquire_timeout,
+        }
+    }
+
     pub fn load() -> Result<Self, ConfigError> {
         Self::from_source(&Source::from_env()?)
     }
@@ -547,6 +558,14 @@ impl Settings {
                 None => None,
                 raw => Some(parse_u64("REDTRAIL_DB_POOL_SIZE", raw, 0)?.clamp(1, 1_000) as u32),
             },
+            db_acquire_timeout: Duration::from_millis(
+                parse_u64(
+                    "REDTRAIL_DB_ACQUIRE_TIMEOUT_MS",
+                    src.get("REDTRAIL_DB_ACQUIRE_TIMEOUT_MS"),
+                    crate::db::DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
+                )?
+                .clamp(100, 60_000),
+            ),
             quiz: QuizSettings {
                 daily_count: parse_u64(
                     "REDTRAIL_QUIZ_DAILY_COUNT",

@@ -51,11 +51,33 @@ const DEFAULT_POOL_SIZE: u32 = 16;
 /// statistics when it loads the schema, and `ANALYZE` does not make it load them again.
 const READER_LIFETIME: Duration = Duration::from_secs(3600);
 
-fn options(url: &str, max_connections: u32) -> ConnectOptions {
+/// How many connections, and how long a request waits for one.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// None: [`DEFAULT_POOL_SIZE`].
+    pub size: Option<u32>,
+    /// A request that gets no connection within this answers 503 `service_unavailable`: a
+    /// database that is down (or a pool that is exhausted) fails requests fast instead of
+    /// holding them.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            size: None,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+        }
+    }
+}
+
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn options(url: &str, max_connections: u32, acquire_timeout: Duration) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout.min(Duration::from_secs(5)))
+        .acquire_timeout(acquire_timeout)
         .max_connections(max_connections);
     if url.starts_with("sqlite:") {
         opts.max_lifetime(READER_LIFETIME);
@@ -87,13 +109,13 @@ fn sent(counted: &prometheus::IntCounter, info: &sea_orm::metric::Info<'_>) {
 impl Db {
     /// Connects by URL with the default pool size.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
-        Self::connect_sized(url, None).await
+        Self::connect_with(url, PoolSettings::default()).await
     }
 
     /// Connects by URL, with `pool_size` connections at most (`None`: the backend's default).
     /// For SQLite: creates the file's directory, turns on WAL, foreign keys and a busy timeout,
     /// and opens the writer's own connection beside the readers' pool.
-    pub async fn connect_sized(url: &str, pool_size: Option<u32>) -> Result<Self, DbErr> {
+    pub async fn connect_with(url: &str, pool: PoolSettings) -> Result<Self, DbErr> {
         if let Some(path) = sqlite_file(url)
             && let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
@@ -101,8 +123,9 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let pool = pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1);
-        let mut conn = Database::connect(options(url, pool)).await?;
+        let wait = pool.acquire_timeout;
+        let size = pool.size.unwrap_or(DEFAULT_POOL_SIZE).max(1);
+        let mut conn = Database::connect(options(url, size, wait)).await?;
         let backend = conn.get_database_backend();
         let statements = prometheus::IntCounter::new(
             "redtrail_db_statements_total",
@@ -115,7 +138,7 @@ impl Db {
             DatabaseBackend::Sqlite => {
                 let own = match sqlite_file(url) {
                     Some(_) => {
-                        let mut own = Database::connect(options(url, 1)).await?;
+                        let mut own = Database::connect(options(url, 1, wait)).await?;
                         let counted = statements.clone();
                         own.set_metric_callback(move |info| sent(&counted, info));
                         Some(own)
@@ -137,10 +160,10 @@ impl Db {
     }
 
     /// Connects, then applies pending migrations if `migrate`.
-    pub async fn open(url: &str, migrate: bool, pool_size: Option<u32>) -> anyhow::Result<Self> {
+    pub async fn open(url: &str, migrate: bool, pool: PoolSettings) -> anyhow::Result<Self> {
         use anyhow::Context;
         use migration::{Migrator, MigratorTrait};
-        let db = Self::connect_sized(url, pool_size)
+        let db = Self::connect_with(url, pool)
             .await
             .context("connecting to the database")?;
         if migrate {

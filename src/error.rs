@@ -281,9 +281,13 @@ pub enum ApiError {
     /// 503 `service_unavailable`: a dependency (the database) is down.
     #[error("service unavailable")]
     ServiceUnavailable,
+    /// 503 `service_unavailable` with `Retry-After`: the database cannot be reached (refused,
+    /// cut off, or no connection free within the acquire timeout); logged with its cause.
+    #[error("database unavailable: {0}")]
+    DatabaseDown(DbErr),
     /// 500 `internal`: a database failure; logged with its cause, never shown.
     #[error("database error: {0}")]
-    Database(#[from] DbErr),
+    Database(DbErr),
     /// 500 `internal`: anything else unexpected; logged with its cause chain, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -340,7 +344,9 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::WechatError => "wechat.error",
             ApiError::WechatUnavailable => "wechat.unavailable",
-            ApiError::ServiceUnavailable | ApiError::Busy { .. } => "service_unavailable",
+            ApiError::ServiceUnavailable | ApiError::Busy { .. } | ApiError::DatabaseDown(_) => {
+                "service_unavailable"
+            }
             ApiError::Database(_) | ApiError::Internal(_) => "internal",
         }
     }
@@ -416,6 +422,9 @@ impl ApiError {
         {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let ApiError::DatabaseDown(_) = self {
+            res.insert_header((header::RETRY_AFTER, "1"));
+        }
         if let ApiError::MethodNotAllowed { allow } = self {
             res.insert_header((header::ALLOW, allow.as_str()));
         }
@@ -442,6 +451,29 @@ impl ApiError {
     /// True when the database refused a write for a unique constraint.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, ApiError::Database(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))))
+    }
+}
+
+impl From<DbErr> for ApiError {
+    /// A database that cannot be reached is an outage (503, retry), not a bug (500).
+    fn from(e: DbErr) -> Self {
+        use sea_orm::sqlx::Error as Sqlx;
+        // Opening a connection failed (however: refused, reset, a garbled handshake), none
+        // was free in time, or one broke under a statement.
+        let down = match &e {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(x)) => matches!(
+                x.as_ref(),
+                Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed
+            ),
+            _ => false,
+        };
+        if down {
+            ApiError::DatabaseDown(e)
+        } else {
+            ApiError::Database(e)
+        }
     }
 }
 
@@ -494,9 +526,10 @@ impl ResponseError for ApiError {
             ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::WechatError => StatusCode::BAD_GATEWAY,
-            ApiError::WechatUnavailable | ApiError::ServiceUnavailable | ApiError::Busy { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::WechatUnavailable
+            | ApiError::ServiceUnavailable
+            | ApiError::Busy { .. }
+            | ApiError::DatabaseDown(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

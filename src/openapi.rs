@@ -15,7 +15,10 @@ use crate::http::text;
         description = "Backend of the redtrail WeChat mini-program: hikes to revolutionary heritage sites \
                        with verified check-ins (线下徒步 线上打卡), study, points and reviews.\n\n\
                        Errors are `{code, message, details}`; `message` is Chinese unless \
-                       `Accept-Language` prefers English. Every response carries `x-request-id`."
+                       `Accept-Language` prefers English. Every response carries `x-request-id`. \
+                       Any operation that reads or writes answers 503 `service_unavailable` with \
+                       `Retry-After` while the database cannot be reached (or no connection is \
+                       free within `REDTRAIL_DB_ACQUIRE_TIMEOUT_MS`): send it again later."
     ),
     modifiers(&BearerAuth),
     // Every operation needs a bearer token unless it says `security(())` (logins, ops).

@@ -36,12 +36,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let db = Db::open(
-            &settings.database_url,
-            settings.migrate,
-            settings.db_pool_size,
-        )
-        .await?;
+        let db = Db::open(&settings.database_url, settings.migrate, settings.pool()).await?;
         if let Err(e) = db.optimize().await {
             tracing::warn!(error = %e, "refreshing SQLite's planner statistics failed");
         }

@@ -38,7 +38,7 @@ pub async fn observe(
         .error()
         .and_then(|e| e.as_error::<ApiError>());
     let replacement = match api_error {
-        Some(err @ (ApiError::Internal(_) | ApiError::Database(_))) => {
+        Some(err @ (ApiError::Internal(_) | ApiError::Database(_) | ApiError::DatabaseDown(_))) => {
             tracing::error!(error = %cause_chain(err), "request failed");
             (lang == Lang::En).then(|| err.render(lang))
         }

@@ -13,6 +13,7 @@ mod checkins;
 mod classes;
 mod exams;
 mod exports;
+mod faults;
 mod http_contract;
 mod idempotency;
 mod leaderboards;

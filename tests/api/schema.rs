@@ -31,7 +31,9 @@ async fn every_migration_rolls_back_and_forward_cleanly() {
 async fn my_check_ins_are_paged_by_an_index_on_member_and_id() {
     use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
     let test_db = TestDatabase::create().await;
-    let db = Db::open(&test_db.url, true, None).await.unwrap();
+    let db = Db::open(&test_db.url, true, Default::default())
+        .await
+        .unwrap();
     let backend = db.backend();
     let sql = match backend {
         DatabaseBackend::Postgres => {
