@@ -1,16 +1,19 @@
 //! Faults: a database out of reach. redtrail reaches PostgreSQL or MariaDB through a TCP proxy
 //! the test can cut: while it is cut, requests answer 503 `service_unavailable` (not 500, not a
 //! hang) and `/readyz` says so; when it is back, redtrail serves again without a restart.
-//! SQLite has no server to lose: there the test has nothing to cut and ends at once.
+//! SQLite has no server to lose: there the test has nothing to cut and ends at once. And two
+//! instances on one database, as replicas behind a load balancer.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{TestDatabase, assert_error, session_from, spawn_app_with};
+use crate::helpers::{
+    TestApp, TestDatabase, assert_error, session_from, spawn_app, spawn_app_with,
+};
 
 /// A TCP proxy to the database that can refuse new connections and cut the open ones.
 struct Proxy {
@@ -118,4 +121,77 @@ async fn a_database_out_of_reach_answers_503_and_service_comes_back_without_a_re
         )
         .await;
     session_from(again).await;
+}
+
+/// Two instances on one database, requests alternating between them: the invariants live in
+/// the database, not in either process.
+#[tokio::test]
+async fn two_instances_on_one_database_keep_one_check_in_a_day_replays_and_lockouts() {
+    let app = spawn_app().await;
+    let other = app.replica().await;
+    let root = app.platform_admin().await;
+    let site = json!({"name": "中共番禺县工委旧址", "category": "former_site",
+                      "lat": 22.9375, "lng": 113.3842});
+    let (status, site) = app
+        .json(
+            app.post("/api/v1/admin/sites", &site, Some(&root.access_token))
+                .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{site}");
+    let member = app.dev_login("o-two-instances").await;
+    let body = json!({"site_id": site["id"], "lat": 22.9375, "lng": 113.3842, "accuracy_m": 10.0});
+    let send = |instance: &TestApp, key: &str| {
+        instance
+            .client
+            .post(instance.url("/api/v1/checkins"))
+            .bearer_auth(&member.access_token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+
+    // A retry through the other instance replays the answer; a new attempt there is refused.
+    let first = send(&app, "two-instances-1").await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let retry = send(&other, "two-instances-1").await.unwrap();
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry["id"], first["id"]);
+    let again = send(&other, "two-instances-2").await.unwrap();
+    assert_error(again, StatusCode::CONFLICT, "checkin.already_today").await;
+    let (_, points) = app
+        .json(
+            app.get("/api/v1/me/points", Some(&member.access_token))
+                .await,
+        )
+        .await;
+    assert_eq!(points["total"], 5, "paid once: {points}");
+
+    // Failed logins count across instances: five, alternating, lock the name on both.
+    assert!(
+        app.admin_create("two-instances", "a-long-password-1")
+            .status
+            .success()
+    );
+    for i in 0..5 {
+        let instance = if i % 2 == 0 { &app } else { &other };
+        assert_error(
+            instance.admin_login("two-instances", "wrong").await,
+            StatusCode::UNAUTHORIZED,
+            "auth.bad_credentials",
+        )
+        .await;
+    }
+    for instance in [&app, &other] {
+        assert_error(
+            instance
+                .admin_login("two-instances", "a-long-password-1")
+                .await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+        )
+        .await;
+    }
 }

@@ -131,7 +131,7 @@ pub struct TestApp {
     pub data_dir: TempDir,
     // Field order is drop order: the server stops before its database goes.
     _server: RunningServer,
-    _db: TestDatabase,
+    _db: Option<TestDatabase>,
 }
 
 /// Settings a test may add to or override, as `REDTRAIL_*` variables.
@@ -142,16 +142,48 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(overrides: Vars) -> TestApp {
-    init_logs();
     let db = TestDatabase::create().await;
+    let url = db.url.clone();
+    spawn_on(Some(db), url, None, overrides).await
+}
+
+impl TestApp {
+    /// A second instance of redtrail on this app's database and WeChat fake, with its own
+    /// clock (set to this one's now): another replica behind the load balancer. Drop it
+    /// before the first (declare it after), which owns the database.
+    pub async fn replica(&self) -> TestApp {
+        let replica = spawn_on(
+            None,
+            self.db_url.clone(),
+            Some(self.wechat.uri()),
+            Vec::new(),
+        )
+        .await;
+        replica.clock.set(self.clock_now());
+        replica
+    }
+}
+
+/// The server on `db_url`; `db` is the database it owns (dropped with it), if any; `wechat`
+/// the WeChat fake to use instead of its own.
+async fn spawn_on(
+    db: Option<TestDatabase>,
+    db_url: String,
+    wechat_base: Option<String>,
+    overrides: Vars,
+) -> TestApp {
+    init_logs();
     let wechat = MockServer::start().await;
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut vars: Vars = vec![
-        ("REDTRAIL_DATABASE_URL", db.url.clone()),
+        ("REDTRAIL_DATABASE_URL", db_url.clone()),
         ("REDTRAIL_BIND", "127.0.0.1:0".into()),
         ("REDTRAIL_JWT_SECRET", JWT_SECRET.into()),
         ("REDTRAIL_DEV_LOGIN", "true".into()),
-        ("REDTRAIL_WECHAT_API_BASE", wechat.uri()),
+        (
+            "REDTRAIL_WECHAT_API_BASE",
+            wechat_base.unwrap_or_else(|| wechat.uri()),
+        ),
         ("REDTRAIL_WECHAT_APPID", APPID.into()),
         ("REDTRAIL_WECHAT_SECRET", APP_SECRET.into()),
         ("REDTRAIL_WECHAT_TIMEOUT_MS", "1500".into()),
@@ -202,7 +234,7 @@ pub async fn spawn_app_with(overrides: Vars) -> TestApp {
             .unwrap(),
         wechat,
         clock,
-        db_url: db.url.clone(),
+        db_url,
         data_dir,
         _server: RunningServer {
             handle,
