@@ -24,8 +24,8 @@ fn small() -> redtrail::seed::bench::Plan {
     }
 }
 
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
+/// One integer from the test's own connection to the database.
+async fn scalar(db: &redtrail::db::Db, sql: &str) -> i64 {
     let conn = db.conn();
     let backend = conn.get_database_backend();
     // One integer type on every backend (MySQL sums to DECIMAL, SQLite's COUNT to i32-sized).
@@ -96,13 +96,13 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
         "every counter and total equals the ledger"
     );
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM checkins").await,
+        scalar(&db, "SELECT COUNT(*) FROM checkins").await,
         600,
         "one row per check-in asked for"
     );
     assert_eq!(
         scalar(
-            &app,
+            &db,
             "SELECT COUNT(*) FROM (SELECT member_id, site_id, local_date FROM checkins \
              GROUP BY member_id, site_id, local_date HAVING COUNT(*) > 1) d"
         )
@@ -112,19 +112,19 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     // Every accepted check-in was paid, and no daily cap was passed.
     assert_eq!(
         scalar(
-            &app,
+            &db,
             "SELECT COUNT(*) FROM checkins WHERE status = 'accepted'"
         )
         .await,
         scalar(
-            &app,
+            &db,
             "SELECT COUNT(*) FROM points_ledger WHERE source = 'checkin'"
         )
         .await
     );
     assert_eq!(
         scalar(
-            &app,
+            &db,
             "SELECT COUNT(*) FROM point_day_source c JOIN point_rules r ON r.source = c.source \
              WHERE r.daily_cap IS NOT NULL AND c.points > r.daily_cap"
         )
@@ -139,7 +139,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     let me = get(&app, "/api/v1/me", &token).await;
     let id = me["id"].as_i64().unwrap();
     let total = scalar(
-        &app,
+        &db,
         &format!("SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE member_id = {id}"),
     )
     .await;
@@ -153,7 +153,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     )
     .await;
     let top = scalar(
-        &app,
+        &db,
         "SELECT MAX(points) FROM point_totals WHERE period = 'all'",
     )
     .await;
@@ -164,7 +164,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
 
     // A seeded quiz reads back graded, with what it paid.
     let attempt = scalar(
-        &app,
+        &db,
         &format!("SELECT MIN(id) FROM quiz_attempts WHERE member_id = {id}"),
     )
     .await;
@@ -174,7 +174,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     assert_eq!(
         result["points_awarded"].as_i64().unwrap(),
         scalar(
-            &app,
+            &db,
             &format!(
                 "SELECT points FROM points_ledger WHERE source = 'quiz_daily' \
                  AND source_id = '{attempt}'"
@@ -186,12 +186,12 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     // A reader whose run reaches today has that run as their streak.
     let today = app.clock_now().format("%Y-%m-%d");
     let reader = scalar(
-        &app,
+        &db,
         &format!("SELECT MIN(member_id) FROM streak_days WHERE local_date = '{today}'"),
     )
     .await;
     let run = scalar(
-        &app,
+        &db,
         &format!(
             "SELECT run FROM streak_days WHERE member_id = {reader} AND local_date = '{today}'"
         ),
@@ -222,7 +222,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     assert_eq!(
         pending.len() as i64,
         scalar(
-            &app,
+            &db,
             "SELECT COUNT(*) FROM submissions WHERE status = 'pending'"
         )
         .await
@@ -241,7 +241,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     assert_eq!(
         own.len() as i64,
         scalar(
-            &app,
+            &db,
             &format!(
                 "SELECT COUNT(*) FROM submissions WHERE status = 'pending' AND org_id = {}",
                 report.branch_id
@@ -262,7 +262,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     assert_eq!(
         overview["totals"]["checkins"].as_i64().unwrap(),
         scalar(
-            &app,
+            &db,
             "SELECT COUNT(*) FROM checkins WHERE status = 'accepted'"
         )
         .await
@@ -271,7 +271,7 @@ async fn seed_bench_writes_a_data_set_the_api_reads_as_real_use() {
     // A second run finds the data there and writes nothing.
     let again = redtrail::seed::bench::bench(&db, &plan, app.clock_now(), Shanghai).await;
     assert!(matches!(again, Err(redtrail::error::ApiError::Conflict)));
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM members").await, 62);
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM members").await, 62);
 }
 
 #[tokio::test]
