@@ -260,7 +260,13 @@ impl Db {
             let txn = Arc::try_unwrap(txn)
                 .map_err(|_| anyhow::anyhow!("a write transaction handle outlived its body"))?;
             let result = match outcome {
-                Ok(value) => txn.commit().await.map(|()| value).map_err(ApiError::from),
+                // A COMMIT that failed may still have been applied: never "unavailable, send it
+                // again" (a client without an Idempotency-Key would do it twice), but 500.
+                Ok(value) => txn
+                    .commit()
+                    .await
+                    .map(|()| value)
+                    .map_err(ApiError::Database),
                 Err(err) => {
                     // The original error matters more than a failed rollback.
                     let _ = txn.rollback().await;

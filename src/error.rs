@@ -458,10 +458,19 @@ impl From<DbErr> for ApiError {
     /// A database that cannot be reached is an outage (503, retry), not a bug (500).
     fn from(e: DbErr) -> Self {
         use sea_orm::sqlx::Error as Sqlx;
-        // Opening a connection failed (however: refused, reset, a garbled handshake), none
-        // was free in time, or one broke under a statement.
+        // None free in time; a connection refused, reset or cut in its handshake, or broken
+        // under a statement. Not a refused login or a missing database (a misconfiguration,
+        // 500: retrying does not mend it), and not a failed COMMIT (see `Db::write`).
         let down = match &e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::ConnectionAcquire(_) => true,
+            DbErr::Conn(sea_orm::RuntimeErr::SqlxError(x)) => matches!(
+                x.as_ref(),
+                Sqlx::Io(_)
+                    | Sqlx::Tls(_)
+                    | Sqlx::Protocol(_)
+                    | Sqlx::PoolTimedOut
+                    | Sqlx::PoolClosed
+            ),
             DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
             | DbErr::Query(sea_orm::RuntimeErr::SqlxError(x)) => matches!(
                 x.as_ref(),

@@ -18,7 +18,8 @@ use crate::http::text;
                        `Accept-Language` prefers English. Every response carries `x-request-id`. \
                        Any operation that reads or writes answers 503 `service_unavailable` with \
                        `Retry-After` while the database cannot be reached (or no connection is \
-                       free within `REDTRAIL_DB_ACQUIRE_TIMEOUT_MS`): send it again later."
+                       free within `REDTRAIL_DB_ACQUIRE_TIMEOUT_MS`); nothing was written: send it again \
+                       later (a write with its `Idempotency-Key`, where it takes one)."
     ),
     modifiers(&BearerAuth),
     // Every operation needs a bearer token unless it says `security(())` (logins, ops).
