@@ -10,7 +10,7 @@ use crate::quiz::{
 };
 
 /// An exam over `org_ids` open from an hour ago for a day, of `body`'s other fields.
-async fn exam(app: &TestApp, root: &Session, org_ids: &[i64], fields: Value) -> Value {
+pub async fn exam(app: &TestApp, root: &Session, org_ids: &[i64], fields: Value) -> Value {
     let now = app.clock_now();
     let mut body = json!({
         "title": "党史知识竞赛",

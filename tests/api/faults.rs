@@ -1,8 +1,9 @@
-//! Faults: a database out of reach. redtrail reaches PostgreSQL or MariaDB through a TCP proxy
-//! the test can cut: while it is cut, requests answer 503 `service_unavailable` (not 500, not a
+//! Faults. A database out of reach: redtrail reaches PostgreSQL or MariaDB through a TCP proxy
+//! the test can cut; while it is cut, requests answer 503 `service_unavailable` (not 500, not a
 //! hang) and `/readyz` says so; when it is back, redtrail serves again without a restart.
-//! SQLite has no server to lose: there the test has nothing to cut and ends at once. And two
-//! instances on one database, as replicas behind a load balancer.
+//! SQLite has no server to lose: there the test has nothing to cut and ends at once. WeChat
+//! hanging: only what needs it waits, and its queues catch up. Two instances on one database,
+//! as replicas behind a load balancer. (Signals to the process: `signals.rs`.)
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,9 +12,15 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::exams::exam;
 use crate::helpers::{
-    TestApp, TestDatabase, assert_error, session_from, spawn_app, spawn_app_with,
+    TestApp, TestDatabase, Vars, assert_error, session_from, spawn_app, spawn_app_with,
 };
+use crate::quiz::{SINGLE_RIGHT, asked, bank, keys_of};
+use crate::subscriptions::{sent, wechat_sends_after};
 
 /// A TCP proxy to the database that can refuse new connections and cut the open ones.
 struct Proxy {
@@ -169,6 +176,37 @@ async fn two_instances_on_one_database_keep_one_check_in_a_day_replays_and_locko
         .await;
     assert_eq!(points["total"], 5, "paid once: {points}");
 
+    // The same request through both at the same moment: one does it, the other replays it.
+    let racer = app.dev_login("o-two-instances-race").await;
+    let send_as = |instance: &TestApp| {
+        instance
+            .client
+            .post(instance.url("/api/v1/checkins"))
+            .bearer_auth(&racer.access_token)
+            .header("idempotency-key", "two-instances-race")
+            .json(&body)
+            .send()
+    };
+    let (a, b) = tokio::join!(send_as(&app), send_as(&other));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_eq!(a["id"], b["id"], "one check-in: {a} {b}");
+    let (_, ledger) = app
+        .json(
+            app.get("/api/v1/me/points/ledger", Some(&racer.access_token))
+                .await,
+        )
+        .await;
+    assert_eq!(
+        ledger["items"].as_array().map(Vec::len),
+        Some(1),
+        "{ledger}"
+    );
+
     // Failed logins count across instances: five, alternating, lock the name on both.
     assert!(
         app.admin_create("two-instances", "a-long-password-1")
@@ -194,4 +232,215 @@ async fn two_instances_on_one_database_keep_one_check_in_a_day_replays_and_locko
         )
         .await;
     }
+}
+
+/// Both instances run the periodic jobs, every 50 ms: the overdue exam is graded and paid once,
+/// the queued subscribe message is sent once, though each send outlives the job's lease.
+#[tokio::test]
+async fn two_instances_grade_an_overdue_exam_and_send_a_queued_message_once() {
+    let vars = || -> Vars {
+        vec![
+            ("REDTRAIL_QUIZ_EXPIRY_EVERY_MS", "50".into()),
+            ("REDTRAIL_OUTBOX_EVERY_MS", "50".into()),
+            (
+                "REDTRAIL_WECHAT_REVIEW_TEMPLATE_ID",
+                "tmpl-review-result".into(),
+            ),
+            // A send that timed out may have arrived and is tried again: not this test's case.
+            ("REDTRAIL_WECHAT_TIMEOUT_MS", "10000".into()),
+        ]
+    };
+    let app = spawn_app_with(vars()).await;
+    let other = app.replica_with(vars()).await;
+    // Each send outlives the lease (5 rounds, 250 ms): the other instance takes it meanwhile.
+    wechat_sends_after(&app, Duration::from_millis(400)).await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let bank = bank(&app, &root).await;
+    let selection = json!({"fixed": [{"question_id": bank.single, "score": 10}]});
+    let exam = exam(
+        &app,
+        &root,
+        &[tree.committee],
+        json!({"selection": selection}),
+    )
+    .await;
+    let member = app.member_in(&root, "o-graded-once", tree.branch_a).await;
+    let admin = app
+        .org_admin_of(&root, "o-graded-once-admin", tree.branch_a)
+        .await;
+    let token = Some(member.access_token.as_str());
+
+    let (status, attempt) = app
+        .json(
+            app.post(
+                &format!("/api/v1/exams/{}/attempts", exam["id"]),
+                &json!({}),
+                token,
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{attempt}");
+    let right = keys_of(asked(&attempt, bank.single), &[SINGLE_RIGHT]);
+    let answers = json!({"answers": [{"question_id": bank.single, "keys": right}]});
+    let saved = format!("/api/v1/quiz/attempts/{}/answers", attempt["id"]);
+    assert_eq!(
+        app.put(&saved, &answers, token).await.status(),
+        StatusCode::OK
+    );
+
+    // The review outcome is queued for WeChat once the member has consented.
+    let consent = json!({"template_id": "tmpl-review-result"});
+    let res = app.post("/api/v1/me/subscriptions", &consent, token).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let body = json!({"kind": "reflection", "title": "只发一次", "body": "两台都在发。"});
+    let (_, posted) = app
+        .json(app.post("/api/v1/submissions", &body, token).await)
+        .await;
+    let review = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
+    let decision = json!({"decision": "approve", "version": 1});
+    let res = app
+        .post(&review, &decision, Some(&admin.access_token))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Past the deadline on both instances' clocks: both graders look for overdue attempts.
+    for clock in [&app.clock, &other.clock] {
+        clock.advance(chrono::Duration::minutes(11));
+    }
+    let member = app.dev_login("o-graded-once").await;
+    let token = Some(member.access_token.as_str());
+    let ledger = || async {
+        let (_, ledger) = app
+            .json(app.get("/api/v1/me/points/ledger", token).await)
+            .await;
+        let rows = ledger["items"].as_array().cloned().unwrap_or_default();
+        rows.into_iter()
+            .filter(|row| row["source"] == "quiz_exam")
+            .collect::<Vec<_>>()
+    };
+    let mut paid = Vec::new();
+    for _ in 0..100 {
+        paid = ledger().await;
+        if !paid.is_empty() && !sent(&app).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Many more rounds on both instances: nothing more happens.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let paid_later = ledger().await;
+    assert_eq!(paid.len(), 1, "graded and paid: {paid:?}");
+    assert_eq!(paid_later, paid, "once");
+    assert_eq!(paid[0]["points"], 10);
+    assert_eq!(sent(&app).await.len(), 1, "sent once");
+}
+
+/// WeChat hanging (it takes every request and answers none for seconds): only the calls that
+/// need it wait, each no longer than `REDTRAIL_WECHAT_TIMEOUT_MS`; a text kept unchecked and a
+/// queued subscribe message go out once it answers again.
+#[tokio::test]
+async fn wechat_hanging_slows_only_the_calls_that_need_it_and_the_queues_catch_up() {
+    let template = "tmpl-review-result";
+    let app = spawn_app_with(vec![
+        ("REDTRAIL_WECHAT_TIMEOUT_MS", "1000".into()),
+        ("REDTRAIL_CONTENT_CHECK", "true".into()),
+        ("REDTRAIL_CONTENT_RECHECK_EVERY_MS", "50".into()),
+        ("REDTRAIL_OUTBOX_EVERY_MS", "50".into()),
+        ("REDTRAIL_WECHAT_REVIEW_TEMPLATE_ID", template.into()),
+    ])
+    .await;
+    let root = app.platform_admin().await;
+    let tree = app.tree(&root).await;
+    let member = app.member_in(&root, "o-hang", tree.branch_a).await;
+    let admin = app.org_admin_of(&root, "o-hang-admin", tree.branch_a).await;
+    let token = Some(member.access_token.as_str());
+    let site = json!({"name": "杨匏安旧居", "category": "former_residence",
+                      "lat": 22.27, "lng": 113.58});
+    let (_, site) = app
+        .json(
+            app.post("/api/v1/admin/sites", &site, Some(&root.access_token))
+                .await,
+        )
+        .await;
+    let res = app
+        .post(
+            "/api/v1/me/subscriptions",
+            &json!({"template_id": template}),
+            token,
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let hang = Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .with_priority(1)
+        .mount_as_scoped(&app.wechat)
+        .await;
+    // A WeChat login waits for WeChat, and gives up after its timeout with a clear 503.
+    let login = {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/auth/wechat-login"));
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"code": "code-hang"}))
+                .send()
+                .await
+        })
+    };
+    // Meanwhile what does not need WeChat is answered at once.
+    let checkin = json!({"site_id": site["id"], "lat": 22.27, "lng": 113.58, "accuracy_m": 8.0});
+    let res = app.post("/api/v1/checkins", &checkin, token).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(app.get("/api/v1/me", token).await.status(), StatusCode::OK);
+    assert!(!login.is_finished(), "the check-in did not wait for WeChat");
+    let login = login.await.unwrap().unwrap();
+    assert_error(login, StatusCode::SERVICE_UNAVAILABLE, "wechat.unavailable").await;
+
+    // A reflection is kept, unchecked, rather than lost; its approval is queued for WeChat.
+    let body = json!({"kind": "reflection", "title": "山上没信号", "body": "写在山顶的心得"});
+    let (status, posted) = app
+        .json(app.post("/api/v1/submissions", &body, token).await)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    let seen = format!("/api/v1/admin/submissions/{}", posted["id"]);
+    let admin_token = Some(admin.access_token.as_str());
+    let review = format!("{seen}/review");
+    let decision = json!({"decision": "approve", "version": 1});
+    assert_eq!(
+        app.post(&review, &decision, admin_token).await.status(),
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the outbox's first try times out
+    let (_, kept) = app.json(app.get(&seen, admin_token).await).await;
+    assert_eq!(kept["moderation"], "unchecked", "{kept}");
+    let tried = sent(&app).await.len(); // sends that hung (none answered)
+
+    // WeChat answers again: past the retry delays, both queues catch up.
+    drop(hang);
+    wechat_sends_after(&app, Duration::ZERO).await;
+    Mock::given(method("POST"))
+        .and(path("/wxa/msg_sec_check"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "errcode": 0, "errmsg": "ok", "result": {"suggest": "pass", "label": 100},
+            "detail": [], "trace_id": "trace-hang",
+        })))
+        .mount(&app.wechat)
+        .await;
+    app.clock.advance(chrono::Duration::minutes(5));
+    let mut checked = Value::Null;
+    for _ in 0..100 {
+        checked = app.json(app.get(&seen, admin_token).await).await.1;
+        if checked["moderation"] != "unchecked" && sent(&app).await.len() > tried {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(checked["moderation"], "pass", "{checked}");
+    assert_eq!(
+        sent(&app).await.len(),
+        tried + 1,
+        "the approval reached the member once"
+    );
 }

@@ -147,20 +147,41 @@ pub async fn spawn_app_with(overrides: Vars) -> TestApp {
     spawn_on(Some(db), url, None, overrides).await
 }
 
+/// A second instance of redtrail on another's database and WeChat fake: another replica behind
+/// the load balancer. It borrows the first, which owns the database, so it cannot outlive it.
+pub struct Replica<'a> {
+    app: TestApp,
+    _primary: std::marker::PhantomData<&'a TestApp>,
+}
+
+impl std::ops::Deref for Replica<'_> {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
 impl TestApp {
-    /// A second instance of redtrail on this app's database and WeChat fake, with its own
-    /// clock (set to this one's now): another replica behind the load balancer. Drop it
-    /// before the first (declare it after), which owns the database.
-    pub async fn replica(&self) -> TestApp {
-        let replica = spawn_on(
+    /// A replica with the tests' default settings (and `overrides`), its own clock set to this
+    /// one's now.
+    pub async fn replica(&self) -> Replica<'_> {
+        self.replica_with(Vec::new()).await
+    }
+
+    pub async fn replica_with(&self, overrides: Vars) -> Replica<'_> {
+        let app = spawn_on(
             None,
             self.db_url.clone(),
             Some(self.wechat.uri()),
-            Vec::new(),
+            overrides,
         )
         .await;
-        replica.clock.set(self.clock_now());
-        replica
+        app.clock.set(self.clock_now());
+        Replica {
+            app,
+            _primary: std::marker::PhantomData,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ mod routes;
 mod schema;
 mod seed;
 mod seed_bench;
+mod signals;
 mod sites;
 mod stats;
 mod submissions;

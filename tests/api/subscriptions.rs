@@ -29,8 +29,22 @@ async fn consent(app: &TestApp, who: &Session, key: &str) -> (StatusCode, Value)
     app.json(res).await
 }
 
+/// WeChat hands out a token and accepts every subscribe message, each after `delay`.
+pub async fn wechat_sends_after(app: &TestApp, delay: Duration) {
+    app.wechat_token().await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/message/subscribe/send"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 0, "errmsg": "ok"}))
+                .set_delay(delay),
+        )
+        .mount(&app.wechat)
+        .await;
+}
+
 /// The bodies of `subscribe/send` WeChat has received.
-async fn sent(app: &TestApp) -> Vec<Value> {
+pub async fn sent(app: &TestApp) -> Vec<Value> {
     app.wechat
         .received_requests()
         .await
@@ -180,16 +194,7 @@ async fn two_senders_at_once_send_a_queued_message_once() {
     vars.retain(|(k, _)| *k != "REDTRAIL_OUTBOX_EVERY_MS");
     vars.push(("REDTRAIL_OUTBOX_EVERY_MS", "600000".into()));
     let app = spawn_app_with(vars).await;
-    app.wechat_token().await;
-    Mock::given(method("POST"))
-        .and(path("/cgi-bin/message/subscribe/send"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"errcode": 0, "errmsg": "ok"}))
-                .set_delay(Duration::from_millis(300)),
-        )
-        .mount(&app.wechat)
-        .await;
+    wechat_sends_after(&app, Duration::from_millis(300)).await;
     let root = app.platform_admin().await;
     let tree = app.tree(&root).await;
     let author = app.member_in(&root, "o-once", tree.branch_a).await;
