@@ -17,7 +17,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::exams::exam;
 use crate::helpers::{
-    TestApp, TestDatabase, Vars, assert_error, session_from, spawn_app, spawn_app_with,
+    TestApp, TestDatabase, Vars, assert_error, session_from, spawn_app, spawn_app_with, spawn_on,
 };
 use crate::quiz::{SINGLE_RIGHT, asked, bank, keys_of};
 use crate::subscriptions::{sent, wechat_sends_after};
@@ -68,20 +68,24 @@ impl Proxy {
     }
 }
 
-#[tokio::test]
-async fn a_database_out_of_reach_answers_503_and_service_comes_back_without_a_restart() {
+/// The app reaching its own database through a [`Proxy`]; `None` on SQLite (a file, no server
+/// to lose).
+async fn behind_proxy() -> Option<(Proxy, TestApp)> {
     let db = TestDatabase::create().await;
-    let Some((scheme_user, rest)) = db.url.split_once('@') else {
-        return; // SQLite: a file, no server to lose
-    };
+    let (scheme_user, rest) = db.url.split_once('@')?;
     let (upstream, name) = rest.split_once('/').unwrap();
     let proxy = Proxy::to(upstream.to_owned()).await;
     let via_proxy = format!("{scheme_user}@127.0.0.1:{}/{name}", proxy.port);
-    let app = spawn_app_with(vec![
-        ("REDTRAIL_DATABASE_URL", via_proxy),
-        ("REDTRAIL_DB_ACQUIRE_TIMEOUT_MS", "1000".into()),
-    ])
-    .await;
+    let overrides = vec![("REDTRAIL_DB_ACQUIRE_TIMEOUT_MS", "1000".into())];
+    let app = spawn_on(Some(db), via_proxy, None, overrides).await;
+    Some((proxy, app))
+}
+
+#[tokio::test]
+async fn a_database_out_of_reach_answers_503_and_service_comes_back_without_a_restart() {
+    let Some((proxy, app)) = behind_proxy().await else {
+        return;
+    };
     let member = app.dev_login("o-outage").await;
     let token = Some(member.access_token.as_str());
     assert_eq!(app.get("/api/v1/me", token).await.status(), StatusCode::OK);
@@ -128,6 +132,125 @@ async fn a_database_out_of_reach_answers_503_and_service_comes_back_without_a_re
         )
         .await;
     session_from(again).await;
+}
+
+/// A check-in load while the database is away for a while: every answer is 201 or 503 (a
+/// request caught in its COMMIT at the cut may be 500: it may have been applied), and once it
+/// is back every key sent again is 201, each member holds exactly those check-ins and the
+/// ledger agrees with the totals.
+// Two workers: the proxy keeps relaying while `points verify` blocks this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_in_load_through_a_database_outage_gets_201_or_503_and_nothing_half_written() {
+    let Some((proxy, app)) = behind_proxy().await else {
+        return;
+    };
+    let root = app.platform_admin().await;
+    let mut sites = Vec::new();
+    for i in 0..40 {
+        let (lat, lng) = (23.0 + f64::from(i) * 0.01, 113.3);
+        let body = json!({"name": format!("红色足迹 {i}"), "category": "former_site",
+                          "lat": lat, "lng": lng});
+        let (status, site) = app
+            .json(
+                app.post("/api/v1/admin/sites", &body, Some(&root.access_token))
+                    .await,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{site}");
+        sites.push(json!({"site_id": site["id"], "lat": lat, "lng": lng, "accuracy_m": 10.0}));
+    }
+    let mut members = Vec::new();
+    for m in 0..4 {
+        members.push(
+            app.dev_login(&format!("o-outage-load-{m}"))
+                .await
+                .access_token,
+        );
+    }
+    let send = |member: usize, site: usize| {
+        app.client
+            .post(app.url("/api/v1/checkins"))
+            .bearer_auth(&members[member])
+            .header("idempotency-key", format!("outage-{member}-{site}"))
+            .json(&sites[site])
+            .send()
+    };
+    let cut = AtomicBool::new(false);
+    let load = |member: usize| {
+        let (send, cut, sites) = (&send, &cut, &sites);
+        async move {
+            let mut answers = Vec::new();
+            for site in 0..sites.len() {
+                let before_cut = !cut.load(Ordering::SeqCst);
+                let res = send(member, site).await.expect("an answer");
+                let status = res.status();
+                if status != StatusCode::CREATED && status != StatusCode::SERVICE_UNAVAILABLE {
+                    assert!(
+                        before_cut && status == StatusCode::INTERNAL_SERVER_ERROR,
+                        "{status}: {}",
+                        res.text().await.unwrap_or_default()
+                    );
+                }
+                answers.push(status);
+            }
+            answers
+        }
+    };
+    let outage = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cut.store(true, Ordering::SeqCst);
+        proxy.stop();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        proxy.start();
+    };
+    let (answers, ()) = tokio::join!(
+        futures_util::future::join_all((0..members.len()).map(load)),
+        outage
+    );
+    let refused = answers
+        .iter()
+        .flatten()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.count() > 0, "the load met the outage");
+
+    // Back: every key is sent again and answered 201 (a replay where it was done).
+    for (member, token) in members.iter().enumerate() {
+        let mut ids = Vec::new();
+        for site in 0..sites.len() {
+            let mut res = send(member, site).await.unwrap();
+            for _ in 0..50 {
+                if res.status() != StatusCode::SERVICE_UNAVAILABLE {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                res = send(member, site).await.unwrap();
+            }
+            assert_eq!(res.status(), StatusCode::CREATED);
+            ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+        }
+        let (_, mine) = app
+            .json(app.get("/api/v1/me/checkins?limit=100", Some(token)).await)
+            .await;
+        let mut held: Vec<i64> = mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        held.sort_unstable();
+        ids.sort_unstable();
+        assert_eq!(
+            held, ids,
+            "member {member}: one check-in per key, none half-written"
+        );
+    }
+    let verify = app.run_cli(&["points", "verify"], "");
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }
 
 /// Two instances on one database, requests alternating between them: the invariants live in

@@ -187,7 +187,7 @@ impl TestApp {
 
 /// The server on `db_url`; `db` is the database it owns (dropped with it), if any; `wechat`
 /// the WeChat fake to use instead of its own.
-async fn spawn_on(
+pub async fn spawn_on(
     db: Option<TestDatabase>,
     db_url: String,
     wechat_base: Option<String>,
