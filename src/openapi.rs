@@ -77,7 +77,142 @@ pub fn spec() -> serde_json::Value {
         .openapi(base())
         .configure(crate::api::configure)
         .split_for_parts();
-    with_shared_rules(api)
+    let mut doc = with_shared_rules(api);
+    with_links(&mut doc);
+    doc
+}
+
+/// Where an object made or listed at a path is also found, beyond the path itself and its
+/// `/admin` twin: a quiz attempt, whichever way it is started, lives under `/quiz/attempts`.
+const ALSO_UNDER: [(&str, &str); 6] = [
+    ("/api/v1/quiz/daily", "/api/v1/quiz/attempts"),
+    ("/api/v1/quiz/practice", "/api/v1/quiz/attempts"),
+    ("/api/v1/quiz/challenge", "/api/v1/quiz/attempts"),
+    ("/api/v1/exams/{id}/attempts", "/api/v1/quiz/attempts"),
+    ("/api/v1/admin/orgs/{id}/invites", "/api/v1/admin/invites"),
+    ("/api/v1/me/submissions", "/api/v1/submissions"),
+];
+
+/// OpenAPI links, so a reader (and the fuzzer's stateful phase) can follow an object to the
+/// operations that take its id: from a `POST` answering an object with an `id`, and from a
+/// `GET` answering a page of them, to every operation on `{root}/{id}` and below it, where the
+/// root is the path itself, its twin with or without `/admin` (admins make sites, members
+/// read them), or one of [`ALSO_UNDER`]. And a site made is a site to check in at.
+fn with_links(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+
+    // `schema` (through `$ref`s and `allOf`s) as an object with an `id`.
+    fn has_id(schema: &Value, doc: &Value) -> bool {
+        if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+            return doc
+                .pointer(&r.replacen('#', "", 1))
+                .is_some_and(|s| has_id(s, doc));
+        }
+        schema.pointer("/properties/id").is_some()
+            || schema["allOf"]
+                .as_array()
+                .is_some_and(|all| all.iter().any(|s| has_id(s, doc)))
+    }
+    // Where the id sits in an answer of `schema`: `/id`, `/items/0/id` or `/0/id`.
+    let id_at = |schema: &Value, doc: &Value| -> Option<&'static str> {
+        let schema = match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => doc.pointer(&r.replacen('#', "", 1))?,
+            None => schema,
+        };
+        if has_id(schema, doc) {
+            Some("$response.body#/id")
+        } else if schema
+            .pointer("/properties/items/items")
+            .is_some_and(|s| has_id(s, doc))
+        {
+            Some("$response.body#/items/0/id")
+        } else if schema.get("type") == Some(&json!("array"))
+            && schema.get("items").is_some_and(|s| has_id(s, doc))
+        {
+            Some("$response.body#/0/id")
+        } else {
+            None
+        }
+    };
+    let escape = |path: &str| path.replace('~', "~0").replace('/', "~1");
+    let operations: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            let methods = item.as_object().into_iter().flat_map(|m| m.keys());
+            methods.map(move |m| (path.clone(), m.clone()))
+        })
+        .collect();
+    let mut links: Vec<(String, String, String, String, Value)> = Vec::new();
+    for (path, method) in &operations {
+        let status = match method.as_str() {
+            "post" => ["201", "200"],
+            "get" => ["200", "200"],
+            _ => continue,
+        };
+        let Some((status, id)) = status.iter().find_map(|code| {
+            let schema = doc["paths"][path][method].pointer(&format!(
+                "/responses/{code}/content/application~1json/schema"
+            ))?;
+            Some((code.to_string(), id_at(schema, doc)?))
+        }) else {
+            continue;
+        };
+        let mut roots = vec![
+            path.clone(),
+            path.replacen("/api/v1/admin/", "/api/v1/", 1),
+            path.replacen("/api/v1/", "/api/v1/admin/", 1),
+        ];
+        roots.extend(
+            ALSO_UNDER
+                .iter()
+                .filter(|(from, _)| from == path)
+                .map(|(_, to)| to.to_string()),
+        );
+        for (target, target_method) in &operations {
+            let takes_only_id = target.matches('{').count() == 1;
+            let under = roots.iter().any(|root| {
+                target
+                    .strip_prefix(root.as_str())
+                    .and_then(|rest| rest.strip_prefix("/{id}"))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
+            if takes_only_id && under && (target, target_method) != (path, method) {
+                let link = json!({
+                    "operationRef": format!("#/paths/{}/{target_method}", escape(target)),
+                    "parameters": {"path.id": id},
+                });
+                links.push((
+                    path.clone(),
+                    method.clone(),
+                    status.clone(),
+                    format!("{target_method}{target}"),
+                    link,
+                ));
+            }
+        }
+    }
+    links.push((
+        "/api/v1/admin/sites".into(),
+        "post".into(),
+        "201".into(),
+        "post/api/v1/checkins".into(),
+        json!({
+            "operationRef": format!("#/paths/{}/post", escape("/api/v1/checkins")),
+            "requestBody": {"site_id": "$response.body#/id", "lat": "$response.body#/lat",
+                            "lng": "$response.body#/lng"},
+        }),
+    ));
+    for (path, method, status, name, link) in links {
+        let name: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if let Some(response) = doc["paths"][&path][&method]["responses"].get_mut(&status) {
+            response["links"][name.trim_matches('_')] = link;
+        }
+    }
 }
 
 /// Adds what every operation shares and no attribute says: the text rule of
@@ -234,6 +369,47 @@ mod tests {
             .filter(|(_, r)| spec.pointer(r.trim_start_matches('#')).is_none())
             .collect();
         assert!(missing.is_empty(), "unresolvable: {missing:?}");
+    }
+
+    /// Links lead from what makes or lists an object to the operations that take its id, and
+    /// every link names an operation of this document.
+    #[test]
+    fn links_follow_objects_to_the_operations_taking_their_id() {
+        let spec = super::spec();
+        let links_of = |path: &str, method: &str, status: &str| -> Vec<String> {
+            let links = &spec["paths"][path][method]["responses"][status]["links"];
+            let links = links.as_object().cloned().unwrap_or_default();
+            links
+                .values()
+                .map(|l| {
+                    let target = l["operationRef"].as_str().unwrap().trim_start_matches('#');
+                    let target = target.replace("~1", "/").replace("~0", "~");
+                    assert!(
+                        spec.pointer(l["operationRef"].as_str().unwrap().trim_start_matches('#'))
+                            .is_some(),
+                        "{target} is not an operation"
+                    );
+                    target.trim_start_matches("/paths/").to_owned()
+                })
+                .collect()
+        };
+        let made = links_of("/api/v1/admin/sites", "post", "201");
+        for target in [
+            "/api/v1/sites/{id}/get",
+            "/api/v1/admin/sites/{id}/patch",
+            "/api/v1/admin/sites/{id}/delete",
+            "/api/v1/checkins/post",
+        ] {
+            assert!(made.contains(&target.to_owned()), "{target} in {made:?}");
+        }
+        let daily = links_of("/api/v1/quiz/daily", "post", "200");
+        assert!(daily.contains(&"/api/v1/quiz/attempts/{id}/submit/post".to_owned()));
+        let listed = links_of("/api/v1/classes", "get", "200");
+        assert!(listed.contains(&"/api/v1/classes/{id}/get".to_owned()));
+        let mut all = Vec::new();
+        walk(&spec, String::new(), &mut all);
+        let count = all.iter().filter(|(at, _)| at.ends_with("/links")).count();
+        assert!(count > 30, "{count} responses with links");
     }
 
     /// utoipa names a schema after its type and keeps one schema per name: two `ToSchema` types

@@ -110,7 +110,8 @@ async fn update_question(
 }
 
 /// Retire a question (platform admins; audited): never drawn at random again (a fixed exam
-/// that names it still asks it); attempts keep it.
+/// that names it still asks it); attempts keep it. It is not gone: it stays readable here with
+/// `status: retired`, as the bank's history.
 #[utoipa::path(
     tag = "admin",
     params(("id" = i64, Path, description = "Question id")),
