@@ -137,7 +137,8 @@ impl Application {
                 .wrap(Tracing::new())
         })
         .listen(listener)?
-        .shutdown_timeout(30)
+        // Under the 30 s a service manager (Kubernetes, systemd) waits before SIGKILL.
+        .shutdown_timeout(25)
         .run();
 
         tracing::info!(address = %format!("http://{address}"), docs = %format!("http://{address}/docs/"), "redtrail is listening");
@@ -266,7 +267,8 @@ async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
 async fn send_messages_now_and_then(state: web::Data<AppState>) {
     let every = state.settings.outbox_every;
     leased(state, "outbox.send", every, |state, now| async move {
-        match crate::notifications::service::send_due(&state.db, &state.wechat, now, 50).await {
+        use crate::notifications::service::{CLAIM, send_due};
+        match send_due(&state.db, &state.wechat, now, 50, CLAIM).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(tried = n, "sent queued subscribe messages"),
             Err(e) => tracing::warn!(error = %e, "sending queued subscribe messages failed"),

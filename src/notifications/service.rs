@@ -232,22 +232,28 @@ fn retry_delay(attempts: i32) -> chrono::Duration {
     chrono::Duration::minutes(1 << attempts.clamp(0, 6))
 }
 
-/// How long a claimed message is left alone by other senders: longer than one send takes.
-const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
+/// How long a claimed message is left alone by other senders: far longer than one send can
+/// take (WeChat's timeout). A round stops claiming once half of it has passed.
+pub const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Sends up to `limit` queued messages whose time has come; answers how many were tried. Each
-/// is claimed first by a conditional update (moving its time on and counting the attempt), so
-/// two senders never send one message twice, even if a round outlives its lease. Sent ones are
-/// marked sent; 43101 (the member's consent is gone) drops the message and the template's
+/// is claimed first by a conditional update (moving its time on by `claim` from the moment it
+/// is claimed, and counting the attempt), so two senders never send one message twice, even if
+/// a round outlives its lease: a long round claims from the time it is now, not when it began,
+/// and leaves the rest to the next round before a claim could run out under a send. Sent ones
+/// are marked sent; 43101 (the member's consent is gone) drops the message and the template's
 /// remaining credits; WeChat refusing the message itself (a bad field, no such template) fails
 /// it at once and gives the credit back; being unreachable is tried again later, five times at
-/// most.
+/// most. A fate is recorded only while the claim is still this sender's.
 pub async fn send_due(
     db: &Db,
     wechat: &WechatClient,
     now: DateTime<Utc>,
     limit: u64,
+    claim: chrono::Duration,
 ) -> Result<usize, ApiError> {
+    let started = std::time::Instant::now();
+    let since_start = || chrono::Duration::from_std(started.elapsed()).unwrap_or(claim);
     let due = outbox::Entity::find()
         .filter(outbox::Column::Status.eq(PENDING))
         .filter(outbox::Column::NextAt.lte(UtcTime::from(now)))
@@ -264,7 +270,11 @@ pub async fn send_due(
         .collect();
     let mut tried = 0;
     for message in &due {
-        if !claim(db, message, now).await? {
+        if since_start() * 2 > claim {
+            break;
+        }
+        let at = now + since_start();
+        if !take(db, message, at, claim).await? {
             continue;
         }
         tried += 1;
@@ -278,7 +288,7 @@ pub async fn send_due(
                 errmsg: "no WeChat identity or an unreadable message".into(),
             }),
         };
-        if let Err(e) = settle(db, message, outcome, now).await {
+        if let Err(e) = settle(db, message, outcome, at).await {
             tracing::warn!(message = message.id, error = %e, "recording a subscribe message's fate failed");
         }
     }
@@ -286,14 +296,19 @@ pub async fn send_due(
 }
 
 /// Takes `message` for this sender if nobody has since: its attempt is counted and its time
-/// moved past the claim, so another sender's round skips it.
-async fn claim(db: &Db, message: &outbox::Model, now: DateTime<Utc>) -> Result<bool, ApiError> {
+/// moved `claim` past `at`, so another sender's round skips it.
+async fn take(
+    db: &Db,
+    message: &outbox::Model,
+    at: DateTime<Utc>,
+    claim: chrono::Duration,
+) -> Result<bool, ApiError> {
     db.write(|tx| async move {
         let taken = outbox::Entity::update_many()
             .col_expr(outbox::Column::Attempts, Expr::value(message.attempts + 1))
             .col_expr(
                 outbox::Column::NextAt,
-                Expr::value(UtcTime::from(now + CLAIM)),
+                Expr::value(UtcTime::from(at + claim)),
             )
             .filter(outbox::Column::Id.eq(message.id))
             .filter(outbox::Column::Status.eq(PENDING))
@@ -305,18 +320,18 @@ async fn claim(db: &Db, message: &outbox::Model, now: DateTime<Utc>) -> Result<b
     .await
 }
 
-/// Records what became of a claimed message (its attempt already counted).
+/// Records what became of a claimed message (its attempt already counted), if it is still
+/// this sender's: a sender whose claim ran out must not undo the next one's record.
 async fn settle(
     db: &Db,
     message: &outbox::Model,
     outcome: Result<(), WechatError>,
-    now: DateTime<Utc>,
+    claimed_at: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let outcome = &outcome;
     db.write(|tx| async move {
         let attempts = message.attempts + 1;
         let mut row = outbox::ActiveModel {
-            id: sea_orm::ActiveValue::Unchanged(message.id),
             ..Default::default()
         };
         let credits = |change: sea_orm::sea_query::SimpleExpr| {
@@ -325,37 +340,55 @@ async fn settle(
                 .filter(subscribe_credits::Column::MemberId.eq(message.member_id))
                 .filter(subscribe_credits::Column::TemplateId.eq(&message.template_id))
         };
-        match outcome {
-            Ok(()) => {
-                row.status = Set("sent".to_owned());
-                row.sent_at = Set(Some(now.into()));
-            }
-            Err(WechatError::Api { errcode: 43101, .. }) => {
-                row.status = Set("refused".to_owned());
-                row.last_error = Set(Some("43101".to_owned()));
-                // Not a consent given since this round began.
-                credits(Expr::value(0))
-                    .filter(subscribe_credits::Column::UpdatedAt.lte(UtcTime::from(now)))
-                    .exec(tx.as_ref())
-                    .await?;
-            }
-            // WeChat judged the message, not the moment: sending it again cannot help, and the
-            // member's consent was not used.
-            Err(e @ WechatError::Api { .. }) => {
-                row.status = Set("failed".to_owned());
-                row.last_error = Set(Some(e.to_string().chars().take(200).collect()));
-                credits(Expr::col(subscribe_credits::Column::Credits).add(1))
-                    .exec(tx.as_ref())
-                    .await?;
-            }
-            Err(e) => {
-                let give_up = attempts >= MAX_ATTEMPTS;
-                row.status = Set(if give_up { "failed" } else { PENDING }.to_owned());
-                row.next_at = Set((now + retry_delay(attempts)).into());
-                row.last_error = Set(Some(e.to_string().chars().take(200).collect()));
-            }
+        let credits =
+            match outcome {
+                Ok(()) => {
+                    row.status = Set("sent".to_owned());
+                    row.sent_at = Set(Some(claimed_at.into()));
+                    None
+                }
+                Err(WechatError::Api { errcode: 43101, .. }) => {
+                    row.status = Set("refused".to_owned());
+                    row.last_error = Set(Some("43101".to_owned()));
+                    // Not a consent given since the message was claimed.
+                    Some(credits(Expr::value(0)).filter(
+                        subscribe_credits::Column::UpdatedAt.lte(UtcTime::from(claimed_at)),
+                    ))
+                }
+                // WeChat judged the message, not the moment: sending it again cannot help, and the
+                // member's consent was not used.
+                Err(e @ WechatError::Api { .. }) => {
+                    row.status = Set("failed".to_owned());
+                    row.last_error = Set(Some(e.to_string().chars().take(200).collect()));
+                    Some(credits(
+                        Expr::col(subscribe_credits::Column::Credits).add(1),
+                    ))
+                }
+                Err(e) => {
+                    let give_up = attempts >= MAX_ATTEMPTS;
+                    row.status = Set(if give_up { "failed" } else { PENDING }.to_owned());
+                    row.next_at = Set((claimed_at + retry_delay(attempts)).into());
+                    row.last_error = Set(Some(e.to_string().chars().take(200).collect()));
+                    None
+                }
+            };
+        let recorded = outbox::Entity::update_many()
+            .set(row)
+            .filter(outbox::Column::Id.eq(message.id))
+            .filter(outbox::Column::Status.eq(PENDING))
+            .filter(outbox::Column::Attempts.eq(attempts))
+            .exec(tx.as_ref())
+            .await?;
+        if recorded.rows_affected != 1 {
+            tracing::warn!(
+                message = message.id,
+                "a subscribe message's claim ran out under its send"
+            );
+            return Ok(());
         }
-        row.update(tx.as_ref()).await?;
+        if let Some(credits) = credits {
+            credits.exec(tx.as_ref()).await?;
+        }
         Ok(())
     })
     .await

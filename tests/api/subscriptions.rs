@@ -188,37 +188,38 @@ async fn a_review_outcome_is_sent_once_per_consent_and_43101_clears_the_credits(
     );
 }
 
-#[tokio::test]
-async fn two_senders_at_once_send_a_queued_message_once() {
+/// An app whose own sender waits ten minutes between rounds, WeChat answering each send after
+/// `delay`, and `n` review outcomes queued for one member (who consented `n` times).
+async fn queued(n: usize, delay: Duration) -> TestApp {
     let mut vars = vars();
     vars.retain(|(k, _)| *k != "REDTRAIL_OUTBOX_EVERY_MS");
     vars.push(("REDTRAIL_OUTBOX_EVERY_MS", "600000".into()));
     let app = spawn_app_with(vars).await;
-    wechat_sends_after(&app, Duration::from_millis(300)).await;
+    wechat_sends_after(&app, delay).await;
     let root = app.platform_admin().await;
     let tree = app.tree(&root).await;
     let author = app.member_in(&root, "o-once", tree.branch_a).await;
     let admin = app.org_admin_of(&root, "o-once-admin", tree.branch_a).await;
-    consent(&app, &author, "once").await;
-    let body = json!({"kind": "reflection", "title": "只发一次", "body": "心得。"});
-    let (_, posted) = app
-        .json(
-            app.post("/api/v1/submissions", &body, Some(&author.access_token))
-                .await,
-        )
-        .await;
-    let path = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
-    let res = app
-        .post(
-            &path,
-            &json!({"decision": "approve", "version": 1}),
-            Some(&admin.access_token),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    for k in 0..n {
+        consent(&app, &author, &format!("once-{k}")).await;
+        let body =
+            json!({"kind": "reflection", "title": format!("只发一次 {k}"), "body": "心得。"});
+        let (_, posted) = app
+            .json(
+                app.post("/api/v1/submissions", &body, Some(&author.access_token))
+                    .await,
+            )
+            .await;
+        let path = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
+        let decision = json!({"decision": "approve", "version": 1});
+        let res = app.post(&path, &decision, Some(&admin.access_token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    app
+}
 
-    // Two instances' senders, one round each, at the same moment (a round that outlived its
-    // lease meets the next holder's).
+/// A sender of its own, as another instance has, on the app's database and WeChat fake.
+async fn sender(app: &TestApp) -> (redtrail::db::Db, redtrail::wechat::WechatClient) {
     let settings = redtrail::config::Settings::from_source(&redtrail::config::Source::from_map([
         ("REDTRAIL_WECHAT_API_BASE", app.wechat.uri()),
         ("REDTRAIL_WECHAT_APPID", crate::helpers::APPID.to_owned()),
@@ -230,11 +231,56 @@ async fn two_senders_at_once_send_a_queued_message_once() {
     .unwrap();
     let clock: redtrail::clock::SharedClock = app.clock.clone();
     let wechat = redtrail::wechat::WechatClient::new(&settings.wechat, clock).unwrap();
-    let db = redtrail::db::Db::connect(&app.db_url).await.unwrap();
+    (
+        redtrail::db::Db::connect(&app.db_url).await.unwrap(),
+        wechat,
+    )
+}
+
+#[tokio::test]
+async fn two_senders_at_once_send_a_queued_message_once() {
+    let app = queued(1, Duration::from_millis(300)).await;
+    // Two instances' senders, one round each, at the same moment (a round that outlived its
+    // lease meets the next holder's).
+    let (db, wechat) = sender(&app).await;
     let now = app.clock_now();
-    let send = || redtrail::notifications::service::send_due(&db, &wechat, now, 10);
+    let claim = redtrail::notifications::service::CLAIM;
+    let send = || redtrail::notifications::service::send_due(&db, &wechat, now, 10, claim);
     let (a, b) = tokio::join!(send(), send());
     assert_eq!(a.unwrap() + b.unwrap(), 1, "one sender took it");
     assert_eq!(sent(&app).await.len(), 1);
+    db.close().await.unwrap();
+}
+
+/// A round slowed by WeChat stops taking messages once half a claim has passed, and claims
+/// each from the moment it takes it, not from when the round began: a sender whose time has
+/// moved on by a claim's length does not take the one being sent.
+#[tokio::test]
+async fn a_slow_round_stops_before_its_claims_run_out_and_claims_from_the_moment() {
+    let app = queued(4, Duration::from_secs(1)).await;
+    let (db, wechat) = sender(&app).await;
+    let now = app.clock_now();
+    let claim = chrono::Duration::seconds(3);
+    let send_due = redtrail::notifications::service::send_due;
+
+    // A second a send: two, then half the claim has passed.
+    let first = send_due(&db, &wechat, now, 10, claim).await.unwrap();
+    assert_eq!(first, 2, "the round stopped taking after half a claim");
+
+    // A later round takes the third at once and the fourth a second in; while it sends the fourth,
+    // a sender whose clock reads that round's start plus a claim and a bit finds nothing due.
+    let later = now + chrono::Duration::minutes(1);
+    let slow = send_due(&db, &wechat, later, 10, claim);
+    let other = async {
+        while sent(&app).await.len() < 4 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let then = later + claim + chrono::Duration::milliseconds(50);
+        send_due(&db, &wechat, then, 10, claim).await
+    };
+    let (slow, other) = tokio::join!(slow, other);
+    assert_eq!(slow.unwrap(), 2);
+    assert_eq!(other.unwrap(), 0, "nothing taken twice");
+    assert_eq!(sent(&app).await.len(), 4, "each message sent once");
     db.close().await.unwrap();
 }
