@@ -27,6 +27,7 @@ struct Proxy {
     port: u16,
     down: Arc<AtomicBool>,
     cut: tokio::sync::watch::Sender<u64>,
+    relays: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Proxy {
@@ -36,6 +37,8 @@ impl Proxy {
         let down = Arc::new(AtomicBool::new(false));
         let (cut, generation) = tokio::sync::watch::channel(0u64);
         let refusing = down.clone();
+        let relays = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open = relays.clone();
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if refusing.load(Ordering::SeqCst) {
@@ -44,23 +47,37 @@ impl Proxy {
                 let mut generation = generation.clone();
                 generation.mark_unchanged();
                 let upstream = upstream.clone();
+                let open = open.clone();
+                open.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = generation.changed() => {}
+                    if let Ok(mut outbound) = TcpStream::connect(&upstream).await {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = generation.changed() => {}
+                        }
                     }
+                    open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
-        Proxy { port, down, cut }
+        Proxy {
+            port,
+            down,
+            cut,
+            relays,
+        }
     }
 
     fn stop(&self) {
         self.down.store(true, Ordering::SeqCst);
         self.cut.send_modify(|g| *g += 1);
+    }
+
+    /// Waits until every relay the cut ended has closed both its connections.
+    async fn closed(&self) {
+        while self.relays.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     fn start(&self) {
@@ -175,31 +192,40 @@ async fn a_check_in_load_through_a_database_outage_gets_201_or_503_and_nothing_h
             .json(&sites[site])
             .send()
     };
+    // Each request's first answer: its status, and the check-in's id where it was 201.
     let cut = AtomicBool::new(false);
+    let answered = std::sync::atomic::AtomicUsize::new(0);
     let load = |member: usize| {
-        let (send, cut, sites) = (&send, &cut, &sites);
+        let (send, cut, sites, answered) = (&send, &cut, &sites, &answered);
         async move {
             let mut answers = Vec::new();
             for site in 0..sites.len() {
+                // Begun before every relay the cut ended had closed: it may meet the cut inside
+                // its COMMIT, a 500 (it may have been applied).
                 let before_cut = !cut.load(Ordering::SeqCst);
                 let res = send(member, site).await.expect("an answer");
+                answered.fetch_add(1, Ordering::SeqCst);
                 let status = res.status();
+                let body: Value = res.json().await.unwrap_or_default();
                 if status != StatusCode::CREATED && status != StatusCode::SERVICE_UNAVAILABLE {
                     assert!(
                         before_cut && status == StatusCode::INTERNAL_SERVER_ERROR,
-                        "{status}: {}",
-                        res.text().await.unwrap_or_default()
+                        "{status}: {body}"
                     );
                 }
-                answers.push(status);
+                answers.push((status, body["id"].as_i64()));
             }
             answers
         }
     };
+    // The database goes once the load is under way, for 2.5 s.
     let outage = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        cut.store(true, Ordering::SeqCst);
+        while answered.load(Ordering::SeqCst) < 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         proxy.stop();
+        proxy.closed().await;
+        cut.store(true, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(2500)).await;
         proxy.start();
     };
@@ -210,13 +236,14 @@ async fn a_check_in_load_through_a_database_outage_gets_201_or_503_and_nothing_h
     let refused = answers
         .iter()
         .flatten()
-        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE);
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE);
     assert!(refused.count() > 0, "the load met the outage");
 
-    // Back: every key is sent again and answered 201 (a replay where it was done).
+    // Back: every key is sent again and answered 201: the same check-in, replayed, where the
+    // first answer was 201; never a replay where it was 503 (a 503 wrote nothing).
     for (member, token) in members.iter().enumerate() {
         let mut ids = Vec::new();
-        for site in 0..sites.len() {
+        for (site, (first, first_id)) in answers[member].iter().enumerate() {
             let mut res = send(member, site).await.unwrap();
             for _ in 0..50 {
                 if res.status() != StatusCode::SERVICE_UNAVAILABLE {
@@ -226,7 +253,18 @@ async fn a_check_in_load_through_a_database_outage_gets_201_or_503_and_nothing_h
                 res = send(member, site).await.unwrap();
             }
             assert_eq!(res.status(), StatusCode::CREATED);
-            ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+            let replayed = res.headers().contains_key("idempotent-replayed");
+            let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+            match *first {
+                StatusCode::CREATED => {
+                    assert!(replayed && Some(id) == *first_id, "{member}/{site} replays")
+                }
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    assert!(!replayed, "{member}/{site}: a 503 wrote nothing")
+                }
+                _ => {}
+            }
+            ids.push(id);
         }
         let (_, mine) = app
             .json(app.get("/api/v1/me/checkins?limit=100", Some(token)).await)
@@ -316,6 +354,11 @@ async fn two_instances_on_one_database_keep_one_check_in_a_day_replays_and_locko
         (a.status(), b.status()),
         (StatusCode::CREATED, StatusCode::CREATED)
     );
+    let replays = [&a, &b]
+        .iter()
+        .filter(|r| r.headers().contains_key("idempotent-replayed"))
+        .count();
+    assert_eq!(replays, 1, "one did it, the other replayed it");
     let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
     assert_eq!(a["id"], b["id"], "one check-in: {a} {b}");
     let (_, ledger) = app
@@ -375,8 +418,7 @@ async fn two_instances_grade_an_overdue_exam_and_send_a_queued_message_once() {
     };
     let app = spawn_app_with(vars()).await;
     let other = app.replica_with(vars()).await;
-    // Each send outlives the lease (5 rounds, 250 ms): the other instance takes it meanwhile.
-    wechat_sends_after(&app, Duration::from_millis(400)).await;
+    wechat_sends_after(&app, Duration::from_millis(1500)).await;
     let root = app.platform_admin().await;
     let tree = app.tree(&root).await;
     let bank = bank(&app, &root).await;
@@ -413,27 +455,14 @@ async fn two_instances_grade_an_overdue_exam_and_send_a_queued_message_once() {
         StatusCode::OK
     );
 
-    // The review outcome is queued for WeChat once the member has consented.
     let consent = json!({"template_id": "tmpl-review-result"});
     let res = app.post("/api/v1/me/subscriptions", &consent, token).await;
     assert!(res.status().is_success(), "{}", res.status());
-    let body = json!({"kind": "reflection", "title": "只发一次", "body": "两台都在发。"});
-    let (_, posted) = app
-        .json(app.post("/api/v1/submissions", &body, token).await)
-        .await;
-    let review = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
-    let decision = json!({"decision": "approve", "version": 1});
-    let res = app
-        .post(&review, &decision, Some(&admin.access_token))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
 
     // Past the deadline on both instances' clocks: both graders look for overdue attempts.
     for clock in [&app.clock, &other.clock] {
         clock.advance(chrono::Duration::minutes(11));
     }
-    let member = app.dev_login("o-graded-once").await;
-    let token = Some(member.access_token.as_str());
     let ledger = || async {
         let (_, ledger) = app
             .json(app.get("/api/v1/me/points/ledger", token).await)
@@ -446,13 +475,36 @@ async fn two_instances_grade_an_overdue_exam_and_send_a_queued_message_once() {
     let mut paid = Vec::new();
     for _ in 0..100 {
         paid = ledger().await;
-        if !paid.is_empty() && !sent(&app).await.is_empty() {
+        if !paid.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // A review outcome queued for WeChat; while its send hangs (1.5 s), both clocks move a
+    // minute on: past the outbox's lease, so either instance may hold it now, but within the
+    // message's claim, so neither takes it again.
+    let body = json!({"kind": "reflection", "title": "只发一次", "body": "两台都在发。"});
+    let (_, posted) = app
+        .json(app.post("/api/v1/submissions", &body, token).await)
+        .await;
+    let review = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
+    let decision = json!({"decision": "approve", "version": 1});
+    let res = app
+        .post(&review, &decision, Some(&admin.access_token))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for _ in 0..100 {
+        if !sent(&app).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for clock in [&app.clock, &other.clock] {
+        clock.advance(chrono::Duration::minutes(1));
+    }
     // Many more rounds on both instances: nothing more happens.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let paid_later = ledger().await;
     assert_eq!(paid.len(), 1, "graded and paid: {paid:?}");
     assert_eq!(paid_later, paid, "once");
@@ -467,7 +519,7 @@ async fn two_instances_grade_an_overdue_exam_and_send_a_queued_message_once() {
 async fn wechat_hanging_slows_only_the_calls_that_need_it_and_the_queues_catch_up() {
     let template = "tmpl-review-result";
     let app = spawn_app_with(vec![
-        ("REDTRAIL_WECHAT_TIMEOUT_MS", "1000".into()),
+        ("REDTRAIL_WECHAT_TIMEOUT_MS", "3000".into()),
         ("REDTRAIL_CONTENT_CHECK", "true".into()),
         ("REDTRAIL_CONTENT_RECHECK_EVERY_MS", "50".into()),
         ("REDTRAIL_OUTBOX_EVERY_MS", "50".into()),
@@ -497,7 +549,7 @@ async fn wechat_hanging_slows_only_the_calls_that_need_it_and_the_queues_catch_u
     assert!(res.status().is_success(), "{}", res.status());
 
     let hang = Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
         .with_priority(1)
         .mount_as_scoped(&app.wechat)
         .await;
@@ -535,7 +587,7 @@ async fn wechat_hanging_slows_only_the_calls_that_need_it_and_the_queues_catch_u
         app.post(&review, &decision, admin_token).await.status(),
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await; // the outbox's first try times out
+    tokio::time::sleep(Duration::from_millis(3500)).await; // the outbox's first try times out
     let (_, kept) = app.json(app.get(&seen, admin_token).await).await;
     assert_eq!(kept["moderation"], "unchecked", "{kept}");
     let tried = sent(&app).await.len(); // sends that hung (none answered)

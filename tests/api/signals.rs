@@ -301,7 +301,7 @@ async fn sigterm_lets_begun_requests_finish_takes_no_new_connection_and_exits_0(
     let db = TestDatabase::create().await;
     let data = tempfile::tempdir().unwrap();
     let wechat = MockServer::start().await;
-    // Three WeChat logins that take WeChat 1.5 s each: still running when the signal comes.
+    // Three WeChat logins that take WeChat 3 s each: still running when the signal comes.
     for n in 0..3 {
         Mock::given(method("GET"))
             .and(path("/sns/jscode2session"))
@@ -309,7 +309,7 @@ async fn sigterm_lets_begun_requests_finish_takes_no_new_connection_and_exits_0(
             .respond_with(
                 ResponseTemplate::new(200)
                     .set_body_json(json!({"openid": format!("o-term-{n}"), "session_key": "k"}))
-                    .set_delay(Duration::from_millis(1500)),
+                    .set_delay(Duration::from_secs(3)),
             )
             .mount(&wechat)
             .await;
