@@ -32,6 +32,41 @@ use crate::wechat::WechatClient;
 pub struct Application {
     port: u16,
     server: Server,
+    jobs: Jobs,
+}
+
+/// The periodic jobs. Once the server has stopped they are told to stop and waited for (a
+/// little longer than one WeChat call), so a round ends between two pieces of work: a subscribe
+/// message being sent is recorded as sent, not claimed and left to be sent again.
+struct Jobs {
+    stop: tokio::sync::watch::Sender<bool>,
+    running: Vec<tokio::task::JoinHandle<()>>,
+}
+
+type Stop = tokio::sync::watch::Receiver<bool>;
+
+impl Jobs {
+    fn new() -> Self {
+        Jobs {
+            stop: tokio::sync::watch::channel(false).0,
+            running: Vec::new(),
+        }
+    }
+
+    fn spawn<Fut>(&mut self, job: impl FnOnce(Stop) -> Fut)
+    where
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.running.push(tokio::spawn(job(self.stop.subscribe())));
+    }
+
+    async fn stop(self, within: std::time::Duration) {
+        let _ = self.stop.send(true);
+        let all = futures_util::future::join_all(self.running);
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!("a periodic job was still at work when redtrail stopped");
+        }
+    }
 }
 
 impl Application {
@@ -63,18 +98,19 @@ impl Application {
             );
         }
 
-        tokio::spawn(sweep_now_and_then(state.clone()));
-        tokio::spawn(expire_quizzes_now_and_then(state.clone()));
+        let mut jobs = Jobs::new();
+        jobs.spawn(|stop| sweep_now_and_then(state.clone(), stop));
+        jobs.spawn(|stop| expire_quizzes_now_and_then(state.clone(), stop));
         if state.settings.content_check && state.settings.media.public_url.is_empty() {
             tracing::warn!(
                 "REDTRAIL_MEDIA_PUBLIC_URL is not set: WeChat cannot fetch images, so they are not checked"
             );
         }
         if state.settings.content_check {
-            tokio::spawn(recheck_content_now_and_then(state.clone()));
+            jobs.spawn(|stop| recheck_content_now_and_then(state.clone(), stop));
         }
         if state.settings.wechat.review_template.is_some() {
-            tokio::spawn(send_messages_now_and_then(state.clone()));
+            jobs.spawn(|stop| send_messages_now_and_then(state.clone(), stop));
         }
 
         let listener = TcpListener::bind(&state.settings.bind)
@@ -145,6 +181,7 @@ impl Application {
         Ok(Self {
             port: address.port(),
             server,
+            jobs,
         })
     }
 
@@ -157,8 +194,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped, then stops the periodic jobs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.jobs.stop(std::time::Duration::from_secs(10)).await;
+        served
     }
 }
 
@@ -201,10 +241,13 @@ fn cors(origins: &[String]) -> Cors {
 /// Housekeeping every few minutes while the server runs: expired idempotency keys go, and
 /// uploads nobody attached within a day; SQLite's planner statistics are refreshed. Safe on every instance at once; a failure is logged
 /// and tried again next time.
-async fn sweep_now_and_then(state: web::Data<AppState>) {
+async fn sweep_now_and_then(state: web::Data<AppState>, mut stop: Stop) {
     let mut every = tokio::time::interval(state.settings.sweep_every);
     loop {
-        every.tick().await;
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
         if let Err(e) = crate::http::idempotency::sweep(&state.db, state.clock.now()).await {
             tracing::warn!(error = %e, "sweeping expired idempotency keys failed");
         }
@@ -226,6 +269,7 @@ async fn leased<F, Fut>(
     state: web::Data<AppState>,
     name: &'static str,
     every: std::time::Duration,
+    mut stop: Stop,
     round: F,
 ) where
     F: Fn(web::Data<AppState>, chrono::DateTime<chrono::Utc>) -> Fut,
@@ -236,7 +280,10 @@ async fn leased<F, Fut>(
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
         let now = state.clock.now();
         match crate::db::take_lease(&state.db, name, &holder, now, lease).await {
             Ok(true) => round(state.clone(), now).await,
@@ -247,13 +294,13 @@ async fn leased<F, Fut>(
 }
 
 /// Grades quiz attempts left open past their deadline, every `REDTRAIL_QUIZ_EXPIRY_EVERY_MS`.
-async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
+async fn expire_quizzes_now_and_then(state: web::Data<AppState>, stop: Stop) {
     let settings = state.settings.clone();
     let (every, rules) = (
         settings.quiz.expiry_every,
         crate::quiz::service::Rules::of(&settings),
     );
-    leased(state, "quiz.expiry", every, |state, now| async move {
+    leased(state, "quiz.expiry", every, stop, |state, now| async move {
         match crate::quiz::service::expire_overdue(&state.db, rules, now, 200).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(graded = n, "graded quiz attempts past their deadline"),
@@ -263,15 +310,29 @@ async fn expire_quizzes_now_and_then(state: web::Data<AppState>) {
     .await
 }
 
-/// Sends queued subscribe messages, every `REDTRAIL_OUTBOX_EVERY_MS`.
-async fn send_messages_now_and_then(state: web::Data<AppState>) {
+/// Sends queued subscribe messages, every `REDTRAIL_OUTBOX_EVERY_MS`: up to 50 a round, one at
+/// a time, each claimed at the clock's time then; a stop comes between two.
+async fn send_messages_now_and_then(state: web::Data<AppState>, stop: Stop) {
+    use crate::notifications::service::{CLAIM, send_due};
     let every = state.settings.outbox_every;
-    leased(state, "outbox.send", every, |state, now| async move {
-        use crate::notifications::service::{CLAIM, send_due};
-        match send_due(&state.db, &state.wechat, now, 50, CLAIM).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(tried = n, "sent queued subscribe messages"),
-            Err(e) => tracing::warn!(error = %e, "sending queued subscribe messages failed"),
+    let stopping = stop.clone();
+    leased(state, "outbox.send", every, stop, move |state, _| {
+        let stopping = stopping.clone();
+        async move {
+            let mut tried = 0;
+            while tried < 50 && !*stopping.borrow() {
+                match send_due(&state.db, &state.wechat, state.clock.now(), 1, CLAIM).await {
+                    Ok(0) => break,
+                    Ok(n) => tried += n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sending queued subscribe messages failed");
+                        break;
+                    }
+                }
+            }
+            if tried > 0 {
+                tracing::info!(tried, "sent queued subscribe messages");
+            }
         }
     })
     .await
@@ -279,24 +340,31 @@ async fn send_messages_now_and_then(state: web::Data<AppState>) {
 
 /// Asks WeChat again about texts kept unchecked while it was down, and about images it could
 /// not be asked to check, every `REDTRAIL_CONTENT_RECHECK_EVERY_MS`.
-async fn recheck_content_now_and_then(state: web::Data<AppState>) {
+async fn recheck_content_now_and_then(state: web::Data<AppState>, stop: Stop) {
     let every = state.settings.content_recheck_every;
-    leased(state, "content.recheck", every, |state, now| async move {
-        let ctx = crate::submissions::service::Ctx::of(&state.settings, now);
-        match crate::submissions::service::recheck_due(&state.db, &state.wechat, ctx, 50).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(checked = n, "checked kept texts again"),
-            Err(e) => tracing::warn!(error = %e, "checking kept texts again failed"),
-        }
-        let public_url = &state.settings.media.public_url;
-        if !public_url.is_empty() {
-            let images =
-                crate::media::service::recheck_images(&state.db, &state.wechat, public_url, 50);
-            if let Err(e) = images.await {
-                tracing::warn!(error = %e, "asking about unchecked images again failed");
+    leased(
+        state,
+        "content.recheck",
+        every,
+        stop,
+        |state, now| async move {
+            let ctx = crate::submissions::service::Ctx::of(&state.settings, now);
+            match crate::submissions::service::recheck_due(&state.db, &state.wechat, ctx, 50).await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(checked = n, "checked kept texts again"),
+                Err(e) => tracing::warn!(error = %e, "checking kept texts again failed"),
             }
-        }
-    })
+            let public_url = &state.settings.media.public_url;
+            if !public_url.is_empty() {
+                let images =
+                    crate::media::service::recheck_images(&state.db, &state.wechat, public_url, 50);
+                if let Err(e) = images.await {
+                    tracing::warn!(error = %e, "asking about unchecked images again failed");
+                }
+            }
+        },
+    )
     .await
 }
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -26,6 +27,15 @@ struct Process {
 impl Process {
     /// Starts the binary and waits until `/readyz` answers 200 (it migrates first).
     async fn start(db_url: &str, data_dir: &Path, wechat: &str) -> Process {
+        Self::start_with(db_url, data_dir, wechat, &[]).await
+    }
+
+    async fn start_with(
+        db_url: &str,
+        data_dir: &Path,
+        wechat: &str,
+        vars: &[(&str, &str)],
+    ) -> Process {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -46,6 +56,7 @@ impl Process {
             .env("REDTRAIL_WECHAT_APPID", APPID)
             .env("REDTRAIL_WECHAT_SECRET", APP_SECRET)
             .env("REDTRAIL_LOG", "warn")
+            .envs(vars.iter().copied())
             .stdout(logs())
             .stderr(logs())
             .spawn()
@@ -111,6 +122,19 @@ impl Process {
     }
 }
 
+/// A platform admin, made as `redtrail admin create` makes one, logged in: its token.
+async fn root(server: &Process, db_url: &str) -> String {
+    let conn = redtrail::db::Db::connect(db_url).await.unwrap();
+    let now = chrono::Utc::now();
+    redtrail::sessions::service::create_platform_admin(&conn, "root", ADMIN_PASSWORD, now)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let login = json!({"username": "root", "password": ADMIN_PASSWORD});
+    let res = server.post("/api/v1/auth/admin-login", &login, None).await;
+    session_from(res).await.access_token
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -141,26 +165,13 @@ async fn sigkill_during_a_check_in_load_loses_no_answered_check_in_and_sticks_no
     let wechat = MockServer::start().await;
     let server = Process::start(&db.url, data.path(), &wechat.uri()).await;
 
-    let conn = redtrail::db::Db::connect(&db.url).await.unwrap();
-    redtrail::sessions::service::create_platform_admin(
-        &conn,
-        "root",
-        ADMIN_PASSWORD,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    let login = json!({"username": "root", "password": ADMIN_PASSWORD});
-    let root = session_from(server.post("/api/v1/auth/admin-login", &login, None).await).await;
+    let root = root(&server, &db.url).await;
     let mut sites = Vec::new();
     for i in 0..8 {
         let (lat, lng) = (23.0 + f64::from(i) * 0.01, 113.3);
         let body = json!({"name": format!("红色足迹 {i}"), "category": "former_site",
                           "lat": lat, "lng": lng});
-        let res = server
-            .post("/api/v1/admin/sites", &body, Some(&root.access_token))
-            .await;
+        let res = server.post("/api/v1/admin/sites", &body, Some(&root)).await;
         assert_eq!(res.status(), StatusCode::CREATED);
         let site: Value = res.json().await.unwrap();
         sites.push((site["id"].as_i64().unwrap(), lat, lng));
@@ -360,4 +371,87 @@ async fn sigterm_lets_begun_requests_finish_takes_no_new_connection_and_exits_0(
     }
     let status = server.exit(Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0), "{status}");
+}
+
+/// SIGTERM while a subscribe message is on its way to WeChat: the periodic job is waited for,
+/// so the message is recorded sent (not left claimed, to be sent again), and the exit is 0.
+#[tokio::test]
+async fn sigterm_lets_a_subscribe_message_being_sent_be_recorded_sent() {
+    let db = TestDatabase::create().await;
+    let data = tempfile::tempdir().unwrap();
+    let wechat = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "TOKEN", "expires_in": 7200})),
+        )
+        .mount(&wechat)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/message/subscribe/send"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 0, "errmsg": "ok"}))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&wechat)
+        .await;
+    let template = "tmpl-review-result";
+    let vars = [
+        ("REDTRAIL_WECHAT_REVIEW_TEMPLATE_ID", template),
+        ("REDTRAIL_OUTBOX_EVERY_MS", "50"),
+        ("REDTRAIL_CONTENT_CHECK", "false"),
+    ];
+    let mut server = Process::start_with(&db.url, data.path(), &wechat.uri(), &vars).await;
+    let root = root(&server, &db.url).await;
+    let member = server.dev_login("o-term-message").await;
+    let res = server
+        .post(
+            "/api/v1/me/subscriptions",
+            &json!({"template_id": template}),
+            Some(&member),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let body = json!({"kind": "reflection", "title": "收到了吗", "body": "审核结果会推送。"});
+    let posted: Value = server
+        .post("/api/v1/submissions", &body, Some(&member))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let review = format!("/api/v1/admin/submissions/{}/review", posted["id"]);
+    let decision = json!({"decision": "approve", "version": 1});
+    let res = server.post(&review, &decision, Some(&root)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let sending = || async {
+        let received = wechat.received_requests().await.unwrap_or_default();
+        received
+            .iter()
+            .filter(|r| r.url.path() == "/cgi-bin/message/subscribe/send")
+            .count()
+    };
+    for _ in 0..500 {
+        if sending().await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(sending().await, 1, "the message is on its way");
+
+    server.signal("TERM");
+    let status = server.exit(Duration::from_secs(20)).await;
+    assert_eq!(status.code(), Some(0), "{status}");
+    let conn = redtrail::db::Db::connect(&db.url).await.unwrap();
+    let rows = entity::outbox::Entity::find()
+        .all(conn.conn())
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let fates: Vec<(&str, i32)> = rows
+        .iter()
+        .map(|r| (r.status.as_str(), r.attempts))
+        .collect();
+    assert_eq!(fates, [("sent", 1)], "recorded as sent once");
 }
