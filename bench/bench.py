@@ -217,7 +217,7 @@ def site_position(k):
 
 
 def admin_and_org(api, server, workdir, name):
-    """A platform admin (its token), an industry committee and an invite code to it."""
+    """A platform admin (its token), an industry committee, and an invite code to it."""
     subprocess.run([BIN, "admin", "create", "bench"], input="bench-password-123\n", text=True,
                    env=server.env, cwd=workdir, check=True, capture_output=True)
     admin = api.call("POST", "/api/v1/auth/admin-login",
@@ -228,12 +228,12 @@ def admin_and_org(api, server, workdir, name):
     expires = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     code = api.call("POST", f"/api/v1/admin/orgs/{org}/invites",
                     {"max_uses": 10_000, "expires_at": expires}, token=admin)["code"]
-    return admin, code
+    return admin, org, code
 
 
 def populate(api, server, workdir):
     """The admin, org, members, sites and route; returns the files and ids the runs need."""
-    admin, code = admin_and_org(api, server, workdir, "基准测试行业党委")
+    admin, org, code = admin_and_org(api, server, workdir, "基准测试行业党委")
     sites = []
     for k in range(SITES):
         lat, lng = site_position(k)

@@ -39,7 +39,7 @@ def rss_mb(pid):
 
 
 def setup(api, server, workdir):
-    admin, code = bench.admin_and_org(api, server, workdir, "导出基准党委")
+    admin, _, code = bench.admin_and_org(api, server, workdir, "导出基准党委")
 
     def member(i):
         login = api.call("POST", "/api/v1/auth/dev-login",
