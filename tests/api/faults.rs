@@ -218,7 +218,7 @@ async fn a_check_in_load_through_a_database_outage_gets_201_or_503_and_nothing_h
             answers
         }
     };
-    // The database goes once the load is under way, for 2.5 s.
+    // The database goes once the load is under way, for 10 s; readiness says so meanwhile.
     let outage = async {
         while answered.load(Ordering::SeqCst) < 20 {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -226,12 +226,19 @@ async fn a_check_in_load_through_a_database_outage_gets_201_or_503_and_nothing_h
         proxy.stop();
         proxy.closed().await;
         cut.store(true, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let ready = app.get("/readyz", None).await.status();
+        tokio::time::sleep(Duration::from_secs(10)).await;
         proxy.start();
+        ready
     };
-    let (answers, ()) = tokio::join!(
+    let (answers, ready) = tokio::join!(
         futures_util::future::join_all((0..members.len()).map(load)),
         outage
+    );
+    assert_eq!(
+        ready,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not ready while it is away"
     );
     let refused = answers
         .iter()
