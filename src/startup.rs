@@ -45,6 +45,14 @@ struct Jobs {
 
 type Stop = tokio::sync::watch::Receiver<bool>;
 
+/// In-flight requests get this long after SIGTERM, then the jobs [`JOBS_GRACE`]: together
+/// under the 30 s a service manager waits before SIGKILL. (Stopping the jobs at the signal
+/// rather than after the requests would leave more room; not yet.)
+const SHUTDOWN_GRACE_SECS: u64 = 15;
+/// Long enough for a round to finish the send it is in: a token renewal and the send, each
+/// within the default WeChat timeout (5 s).
+const JOBS_GRACE: std::time::Duration = std::time::Duration::from_secs(12);
+
 impl Jobs {
     fn new() -> Self {
         Jobs {
@@ -173,8 +181,9 @@ impl Application {
                 .wrap(Tracing::new())
         })
         .listen(listener)?
-        // Under the 30 s a service manager (Kubernetes, systemd) waits before SIGKILL.
-        .shutdown_timeout(25)
+        // With the jobs' wait after it, under the 30 s a service manager (Kubernetes,
+        // systemd) waits before SIGKILL.
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
 
         tracing::info!(address = %format!("http://{address}"), docs = %format!("http://{address}/docs/"), "redtrail is listening");
@@ -197,7 +206,7 @@ impl Application {
     /// Serves until stopped, then stops the periodic jobs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.jobs.stop(std::time::Duration::from_secs(10)).await;
+        self.jobs.stop(JOBS_GRACE).await;
         served
     }
 }
@@ -245,8 +254,9 @@ async fn sweep_now_and_then(state: web::Data<AppState>, mut stop: Stop) {
     let mut every = tokio::time::interval(state.settings.sweep_every);
     loop {
         tokio::select! {
-            _ = every.tick() => {}
+            biased;
             _ = stop.changed() => return,
+            _ = every.tick() => {}
         }
         if let Err(e) = crate::http::idempotency::sweep(&state.db, state.clock.now()).await {
             tracing::warn!(error = %e, "sweeping expired idempotency keys failed");
@@ -281,8 +291,9 @@ async fn leased<F, Fut>(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => {}
+            biased;
             _ = stop.changed() => return,
+            _ = tick.tick() => {}
         }
         let now = state.clock.now();
         match crate::db::take_lease(&state.db, name, &holder, now, lease).await {
@@ -319,8 +330,11 @@ async fn send_messages_now_and_then(state: web::Data<AppState>, stop: Stop) {
     leased(state, "outbox.send", every, stop, move |state, _| {
         let stopping = stopping.clone();
         async move {
+            // Bounded by count and by time (well inside the lease, 5 rounds): a WeChat outage
+            // makes each try slow, and the next round can go on.
+            let started = std::time::Instant::now();
             let mut tried = 0;
-            while tried < 50 && !*stopping.borrow() {
+            while tried < 50 && started.elapsed() < every * 2 && !*stopping.borrow() {
                 match send_due(&state.db, &state.wechat, state.clock.now(), 1, CLAIM).await {
                     Ok(0) => break,
                     Ok(n) => tried += n,

@@ -227,7 +227,7 @@ pub async fn queue(
     Ok(true)
 }
 
-/// The wait before sending again after `attempts` failures: 1, 2, 4, 8 minutes.
+/// The wait before sending again after `attempts` failures: 2, 4, 8, 16 minutes.
 fn retry_delay(attempts: i32) -> chrono::Duration {
     chrono::Duration::minutes(1 << attempts.clamp(0, 6))
 }

@@ -123,14 +123,15 @@ impl Drop for RunningServer {
 }
 
 pub struct TestApp {
+    // Field order is drop order: the server (and its periodic jobs) stops first, before its
+    // WeChat fake goes back to the pool for another test and before its database goes.
+    _server: RunningServer,
     pub address: String,
     pub client: reqwest::Client,
     pub wechat: MockServer,
     pub clock: Arc<ManualClock>,
     pub db_url: String,
     pub data_dir: TempDir,
-    // Field order is drop order: the server stops before its database goes.
-    _server: RunningServer,
     _db: Option<TestDatabase>,
 }
 
