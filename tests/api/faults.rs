@@ -408,7 +408,8 @@ async fn two_instances_on_one_database_keep_one_check_in_a_day_replays_and_locko
 }
 
 /// Both instances run the periodic jobs, every 50 ms: the overdue exam is graded and paid once,
-/// the queued subscribe message is sent once, though each send outlives the job's lease.
+/// and the queued subscribe message is sent once, though both clocks pass the outbox's lease
+/// while its send hangs.
 #[tokio::test]
 async fn two_instances_grade_an_overdue_exam_and_send_a_queued_message_once() {
     let vars = || -> Vars {
